@@ -1,0 +1,95 @@
+#include "controller/app/controller_config.hpp"
+
+#include "shared/net/listen_address.hpp"
+
+namespace derpmgr::controller {
+
+namespace {
+
+using t = config_type;
+
+const std::vector<config_key>& schema() {
+  static const std::vector<config_key> keys = {
+      {"database", "url", t::string, std::string{}},
+      {"database", "pool_size", t::integer, std::int64_t{4}},
+      {"database", "auto_migrate", t::boolean, true},
+      {"http", "listen", t::string, std::string{":8443"}},
+      {"http", "public_url", t::string, std::string{}},
+      {"http", "tls_cert", t::string, std::string{}},
+      {"http", "tls_key", t::string, std::string{}},
+      {"http", "trusted_proxies", t::string_list, std::vector<std::string>{}},
+      {"http", "body_limit", t::integer, std::int64_t{1024 * 1024}},
+      {"http", "threads", t::integer, std::int64_t{2}},
+      {"agents", "listen", t::string, std::string{":8444"}},
+      {"metrics", "listen", t::string, std::string{"127.0.0.1:9464"}},
+      {"state", "dir", t::string, std::string{"/var/lib/derpmgr"}},
+      {"smtp", "url", t::string, std::string{}},
+      {"smtp", "from", t::string, std::string{}},
+      {"web", "dir", t::string, std::string{}},
+      {"geoip", "database", t::string, std::string{}},
+      {"business", "currency", t::string, std::string{"CNY"}},
+      {"business", "time_zone", t::string, std::string{"Asia/Shanghai"}},
+      {"log", "level", t::string, std::string{"info"}},
+  };
+  return keys;
+}
+
+void check_listen(const std::string& section, const std::string& value) {
+  try {
+    listen_address::parse(value);
+  } catch (const std::invalid_argument& e) {
+    throw config_error("[" + section + "] listen: " + e.what());
+  }
+}
+
+void check_range(const std::string& key, std::int64_t value, std::int64_t min, std::int64_t max) {
+  if (value < min || value > max) {
+    throw config_error(key + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+}
+
+}  // namespace
+
+controller_config controller_config::load(const std::optional<std::filesystem::path>& file, const env_lookup& env) {
+  auto v = load_config(schema(), file, env);
+  controller_config c;
+  c.database_url = v.get_string("database", "url");
+  c.database_pool_size = v.get_int("database", "pool_size");
+  c.database_auto_migrate = v.get_bool("database", "auto_migrate");
+  c.http_listen = v.get_string("http", "listen");
+  c.http_public_url = v.get_string("http", "public_url");
+  c.http_tls_cert = v.get_string("http", "tls_cert");
+  c.http_tls_key = v.get_string("http", "tls_key");
+  c.http_trusted_proxies = v.get_list("http", "trusted_proxies");
+  c.http_body_limit = v.get_int("http", "body_limit");
+  c.http_threads = v.get_int("http", "threads");
+  c.agents_listen = v.get_string("agents", "listen");
+  c.metrics_listen = v.get_string("metrics", "listen");
+  c.state_dir = v.get_string("state", "dir");
+  c.smtp_url = v.get_string("smtp", "url");
+  c.smtp_from = v.get_string("smtp", "from");
+  c.web_dir = v.get_string("web", "dir");
+  c.geoip_database = v.get_string("geoip", "database");
+  c.business_currency = v.get_string("business", "currency");
+  c.business_time_zone = v.get_string("business", "time_zone");
+  c.log_level = v.get_string("log", "level");
+
+  check_listen("http", c.http_listen);
+  check_listen("agents", c.agents_listen);
+  check_listen("metrics", c.metrics_listen);
+  check_range("[database] pool_size", c.database_pool_size, 1, 256);
+  check_range("[http] body_limit", c.http_body_limit, 1024, 64 * 1024 * 1024);
+  check_range("[http] threads", c.http_threads, 1, 64);
+  if ((c.http_tls_cert.empty()) != (c.http_tls_key.empty())) {
+    throw config_error("[http] tls_cert and tls_key must be set together");
+  }
+  if (!c.http_public_url.empty() && c.http_public_url.rfind("https://", 0) != 0) {
+    throw config_error("[http] public_url must start with https://");
+  }
+  if (c.business_currency.size() != 3) {
+    throw config_error("[business] currency must be a three-letter ISO 4217 code");
+  }
+  return c;
+}
+
+}  // namespace derpmgr::controller

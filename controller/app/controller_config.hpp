@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/config/config_loader.hpp"
+
+namespace derpmgr::controller {
+
+// The controller's settings (DESIGN §7), resolved from defaults, the TOML file and DERPMGR_* variables.
+struct controller_config {
+  std::string database_url;
+  std::int64_t database_pool_size = 4;
+  bool database_auto_migrate = true;
+  std::string http_listen;
+  std::string http_public_url;
+  std::string http_tls_cert;
+  std::string http_tls_key;
+  std::vector<std::string> http_trusted_proxies;
+  std::int64_t http_body_limit = 0;
+  std::int64_t http_threads = 2;
+  std::string agents_listen;
+  std::string metrics_listen;
+  std::filesystem::path state_dir;
+  std::string smtp_url;
+  std::string smtp_from;
+  std::string web_dir;
+  std::string geoip_database;
+  std::string business_currency;
+  std::string business_time_zone;
+  std::string log_level;
+
+  // Throws config_error naming the offending key.
+  static controller_config load(const std::optional<std::filesystem::path>& file,
+                                const env_lookup& env = process_env);
+};
+
+}  // namespace derpmgr::controller

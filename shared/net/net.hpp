@@ -1,0 +1,5 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+namespace net = boost::asio;

@@ -1,0 +1,114 @@
+#include "shared/config/config_loader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+
+#include "controller/app/controller_config.hpp"
+#include "shared/tls/random.hpp"
+
+using namespace derpmgr;
+
+namespace {
+
+struct temp_toml {
+  std::filesystem::path path;
+  explicit temp_toml(const std::string& text)
+      : path(std::filesystem::temp_directory_path() / ("derpmgr-config-" + random_hex(6) + ".toml")) {
+    std::ofstream(path) << text;
+  }
+  ~temp_toml() { std::filesystem::remove(path); }
+};
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+}
+
+const std::vector<config_key> schema = {
+    {"http", "listen", config_type::string, std::string{":8443"}},
+    {"http", "trusted_proxies", config_type::string_list, std::vector<std::string>{}},
+    {"database", "pool_size", config_type::integer, std::int64_t{4}},
+    {"database", "auto_migrate", config_type::boolean, true},
+};
+
+}  // namespace
+
+TEST_CASE("defaults apply when neither file nor environment sets a key") {
+  auto v = load_config(schema, std::nullopt, env_of({}));
+  CHECK(v.get_string("http", "listen") == ":8443");
+  CHECK(v.get_int("database", "pool_size") == 4);
+  CHECK(v.get_bool("database", "auto_migrate"));
+  CHECK(v.origin("http", "listen") == "default");
+}
+
+TEST_CASE("the file overrides defaults and the environment overrides the file") {
+  temp_toml f("[http]\nlisten = \"127.0.0.1:9000\"\ntrusted_proxies = [\"10.0.0.1\", \"10.0.0.2\"]\n"
+              "[database]\npool_size = 8\n");
+  auto v = load_config(schema, f.path, env_of({{"DERPMGR_DATABASE_POOL_SIZE", "16"}}));
+  CHECK(v.get_string("http", "listen") == "127.0.0.1:9000");
+  CHECK(v.origin("http", "listen") == "file");
+  CHECK(v.get_list("http", "trusted_proxies") == std::vector<std::string>{"10.0.0.1", "10.0.0.2"});
+  CHECK(v.get_int("database", "pool_size") == 16);
+  CHECK(v.origin("database", "pool_size") == "DERPMGR_DATABASE_POOL_SIZE");
+}
+
+TEST_CASE("environment values are parsed by the key's type") {
+  auto v = load_config(schema, std::nullopt,
+                       env_of({{"DERPMGR_HTTP_TRUSTED_PROXIES", "10.0.0.1, ::1,"},
+                               {"DERPMGR_DATABASE_AUTO_MIGRATE", "false"}}));
+  CHECK(v.get_list("http", "trusted_proxies") == std::vector<std::string>{"10.0.0.1", "::1"});
+  CHECK_FALSE(v.get_bool("database", "auto_migrate"));
+  CHECK_THROWS_WITH_AS(load_config(schema, std::nullopt, env_of({{"DERPMGR_DATABASE_POOL_SIZE", "many"}})),
+                       "DERPMGR_DATABASE_POOL_SIZE must be an integer", config_error);
+  CHECK_THROWS_AS(load_config(schema, std::nullopt, env_of({{"DERPMGR_DATABASE_AUTO_MIGRATE", "maybe"}})),
+                  config_error);
+}
+
+TEST_CASE("an unknown key in the file is an error naming it") {
+  temp_toml f("[http]\nlissten = \":1\"\n");
+  CHECK_THROWS_WITH_AS(load_config(schema, f.path, env_of({})), "unknown configuration key [http] lissten",
+                       config_error);
+  temp_toml g("[htttp]\nlisten = \":1\"\n");
+  CHECK_THROWS_WITH_AS(load_config(schema, g.path, env_of({})), "unknown configuration key [htttp] listen",
+                       config_error);
+  temp_toml h("top = 1\n");
+  CHECK_THROWS_AS(load_config(schema, h.path, env_of({})), config_error);
+}
+
+TEST_CASE("a value of the wrong type is an error naming the key") {
+  temp_toml f("[database]\npool_size = \"eight\"\n");
+  CHECK_THROWS_WITH_AS(load_config(schema, f.path, env_of({})),
+                       "configuration key [database] pool_size must be an integer", config_error);
+}
+
+TEST_CASE("a malformed file reports its line") {
+  temp_toml f("[http]\nlisten = \n");
+  try {
+    load_config(schema, f.path, env_of({}));
+    FAIL("expected config_error");
+  } catch (const config_error& e) {
+    CHECK(std::string(e.what()).find("line 2") != std::string::npos);
+  }
+}
+
+TEST_CASE("controller configuration validates its values") {
+  auto ok = controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_HTTP_LISTEN", "127.0.0.1:0"}}));
+  CHECK(ok.http_listen == "127.0.0.1:0");
+  CHECK(ok.metrics_listen == "127.0.0.1:9464");
+  CHECK(ok.business_time_zone == "Asia/Shanghai");
+  CHECK_THROWS_WITH_AS(controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_HTTP_LISTEN", "8443"}})),
+                       doctest::Contains("[http] listen"), config_error);
+  CHECK_THROWS_WITH_AS(
+      controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_HTTP_TLS_CERT", "/x.crt"}})),
+      "[http] tls_cert and tls_key must be set together", config_error);
+  CHECK_THROWS_WITH_AS(
+      controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_DATABASE_POOL_SIZE", "0"}})),
+      doctest::Contains("[database] pool_size"), config_error);
+}
