@@ -6,8 +6,7 @@ namespace derpmgr::agent {
 
 namespace {
 
-std::string describe(docker_failure failure, const std::string& operation, unsigned status,
-                     const std::string& detail) {
+std::string describe(docker_failure failure, const std::string& operation, unsigned status, const std::string& detail) {
   if (failure == docker_failure::engine) {
     return operation + ": Docker engine answered " + std::to_string(status) + ": " + detail;
   }

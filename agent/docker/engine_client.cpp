@@ -27,7 +27,7 @@ namespace {
 using unix_stream = beast::basic_stream<net::local::stream_protocol>;
 
 // Container listings can be long; anything beyond this is not an answer the agent can use.
-constexpr std::uint64_t max_answer_bytes = 64U * 1024U * 1024U;
+constexpr std::uint64_t max_answer_bytes = std::uint64_t{64} << 20U;
 
 // What the engine answered, before the operation decides which statuses are fine.
 struct engine_answer {
@@ -35,17 +35,19 @@ struct engine_answer {
   std::string body;
 };
 
-std::string versioned(std::string_view path) { return "/v" + std::string(docker_api_version) + std::string(path); }
+std::string versioned(std::string_view path) {
+  return "/v" + std::string(docker_api_version) + std::string(path);
+}
 
-// Percent-encodes everything but RFC 3986 unreserved characters and the ':', '/' and '@' of image references.
-std::string encode(std::string_view text) {
+// Percent-encodes everything but RFC 3986 unreserved characters and those in `also_plain`.
+std::string percent_encode(std::string_view text, std::string_view also_plain) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string result;
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    const bool plain = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9') ||
-                       c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '/' || c == '@';
-    if (plain) {
+    const bool unreserved = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+                            (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || also_plain.find(c) != std::string_view::npos) {
       result += c;
     } else {
       result += '%';
@@ -54,6 +56,16 @@ std::string encode(std::string_view text) {
     }
   }
   return result;
+}
+
+// A path segment (container id or name) or a query value: nothing in it can reach another endpoint or parameter.
+std::string component(std::string_view text) {
+  return percent_encode(text, "");
+}
+
+// An image reference keeps its registry and repository slashes, which the engine's /images/{name} route expects.
+std::string image_path(std::string_view ref) {
+  return percent_encode(ref, ":/@");
 }
 
 docker_error transport_error(const std::string& operation, const std::string& socket_path,
@@ -87,8 +99,7 @@ auto parse_answer(const std::string& operation, const engine_answer& answer, Par
 
 // One request on a fresh connection. Transport failures throw docker_error; every HTTP status is returned.
 net::awaitable<engine_answer> exchange(std::string socket_path, std::chrono::milliseconds timeout,
-                                       std::string operation, http::verb method, std::string target,
-                                       std::string body) {
+                                       std::string operation, http::verb method, std::string target, std::string body) {
   net::local::stream_protocol::endpoint endpoint;
   try {
     endpoint = net::local::stream_protocol::endpoint(socket_path);
@@ -150,8 +161,9 @@ net::awaitable<engine_version> engine_client::version() {
 net::awaitable<std::vector<container_summary>> engine_client::list_containers(std::string label_filter) {
   const std::string operation = "list containers labelled " + label_filter;
   const std::string target =
-      versioned("/containers/json") + "?all=true&filters=" + encode(engine_json::label_filters(label_filter));
-  const engine_answer answer = co_await exchange(socket_path_, request_timeout_, operation, http::verb::get, target, {});
+      versioned("/containers/json") + "?all=true&filters=" + component(engine_json::label_filters(label_filter));
+  const engine_answer answer =
+      co_await exchange(socket_path_, request_timeout_, operation, http::verb::get, target, {});
   if (answer.status != 200) {
     throw engine_refused(operation, answer);
   }
@@ -160,8 +172,9 @@ net::awaitable<std::vector<container_summary>> engine_client::list_containers(st
 
 net::awaitable<std::optional<container_details>> engine_client::inspect(std::string id_or_name) {
   const std::string operation = "inspect container " + id_or_name;
-  const std::string target = versioned("/containers/" + encode(id_or_name) + "/json");
-  const engine_answer answer = co_await exchange(socket_path_, request_timeout_, operation, http::verb::get, target, {});
+  const std::string target = versioned("/containers/" + component(id_or_name) + "/json");
+  const engine_answer answer =
+      co_await exchange(socket_path_, request_timeout_, operation, http::verb::get, target, {});
   if (answer.status == 404) {
     co_return std::nullopt;
   }
@@ -173,7 +186,7 @@ net::awaitable<std::optional<container_details>> engine_client::inspect(std::str
 
 net::awaitable<std::string> engine_client::create(container_spec spec) {
   const std::string operation = "create container " + spec.name;
-  const std::string target = versioned("/containers/create") + "?name=" + encode(spec.name);
+  const std::string target = versioned("/containers/create") + "?name=" + component(spec.name);
   const engine_answer answer = co_await exchange(socket_path_, request_timeout_, operation, http::verb::post, target,
                                                  engine_json::create_body(spec));
   if (answer.status != 201) {
@@ -184,7 +197,7 @@ net::awaitable<std::string> engine_client::create(container_spec spec) {
 
 net::awaitable<void> engine_client::start(std::string id) {
   const std::string operation = "start container " + id;
-  const std::string target = versioned("/containers/" + encode(id) + "/start");
+  const std::string target = versioned("/containers/" + component(id) + "/start");
   const engine_answer answer =
       co_await exchange(socket_path_, request_timeout_, operation, http::verb::post, target, {});
   // 304: already running.
@@ -195,7 +208,8 @@ net::awaitable<void> engine_client::start(std::string id) {
 
 net::awaitable<void> engine_client::stop(std::string id, std::chrono::seconds grace) {
   const std::string operation = "stop container " + id;
-  const std::string target = versioned("/containers/" + encode(id) + "/stop") + "?t=" + std::to_string(grace.count());
+  const std::string target =
+      versioned("/containers/" + component(id) + "/stop") + "?t=" + std::to_string(grace.count());
   const engine_answer answer =
       co_await exchange(socket_path_, request_timeout_ + grace, operation, http::verb::post, target, {});
   // 304: already stopped.
@@ -207,7 +221,7 @@ net::awaitable<void> engine_client::stop(std::string id, std::chrono::seconds gr
 net::awaitable<bool> engine_client::remove(std::string id, bool force) {
   const std::string operation = "remove container " + id;
   const std::string target =
-      versioned("/containers/" + encode(id)) + "?v=true&force=" + std::string(force ? "true" : "false");
+      versioned("/containers/" + component(id)) + "?v=true&force=" + std::string(force ? "true" : "false");
   const engine_answer answer =
       co_await exchange(socket_path_, request_timeout_, operation, http::verb::delete_, target, {});
   if (answer.status == 404) {
@@ -221,8 +235,9 @@ net::awaitable<bool> engine_client::remove(std::string id, bool force) {
 
 net::awaitable<bool> engine_client::image_present(std::string ref) {
   const std::string operation = "inspect image " + ref;
-  const std::string target = versioned("/images/" + encode(ref) + "/json");
-  const engine_answer answer = co_await exchange(socket_path_, request_timeout_, operation, http::verb::get, target, {});
+  const std::string target = versioned("/images/" + image_path(ref) + "/json");
+  const engine_answer answer =
+      co_await exchange(socket_path_, request_timeout_, operation, http::verb::get, target, {});
   if (answer.status == 404) {
     co_return false;
   }

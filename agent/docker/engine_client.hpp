@@ -13,8 +13,7 @@ namespace derpmgr::agent {
 class engine_client final : public docker_client {
  public:
   // `request_timeout` bounds each request; stop() waits that long on top of the grace it gives the container.
-  explicit engine_client(std::string socket_path,
-                         std::chrono::milliseconds request_timeout = std::chrono::seconds(30));
+  explicit engine_client(std::string socket_path, std::chrono::milliseconds request_timeout = std::chrono::seconds(30));
 
   net::awaitable<engine_version> version() override;
   net::awaitable<std::vector<container_summary>> list_containers(std::string label_filter) override;
@@ -24,8 +23,6 @@ class engine_client final : public docker_client {
   net::awaitable<void> stop(std::string id, std::chrono::seconds grace) override;
   net::awaitable<bool> remove(std::string id, bool force) override;
   net::awaitable<bool> image_present(std::string ref) override;
-
-  const std::string& socket_path() const { return socket_path_; }
 
  private:
   std::string socket_path_;

@@ -139,7 +139,10 @@ net::awaitable<void> serve_requests(impl_ptr srv, Stream& stream, std::string re
     auto started = std::chrono::steady_clock::now();
     int early_status = 0;
     std::string early_code, early_message;
-    if (hec == bhttp::error::header_limit) {
+    if (hec == bhttp::error::body_limit) {
+      early_status = 413, early_code = "body_too_large",
+      early_message = "request body exceeds " + std::to_string(srv->options.body_limit) + " bytes";
+    } else if (hec == bhttp::error::header_limit) {
       early_status = 431, early_code = "headers_too_large", early_message = "request headers are too large";
     } else if (hec == beast::error::timeout) {
       early_status = 408, early_code = "request_timeout", early_message = "request header not received in time";

@@ -5,9 +5,9 @@
 using namespace derpmgr::agent;
 
 TEST_CASE("container states round-trip through Docker's spelling") {
-  for (const auto state : {container_state::created, container_state::running, container_state::paused,
-                           container_state::restarting, container_state::removing, container_state::exited,
-                           container_state::dead}) {
+  for (const auto state :
+       {container_state::created, container_state::running, container_state::paused, container_state::restarting,
+        container_state::removing, container_state::exited, container_state::dead}) {
     CHECK(parse_container_state(to_string(state)) == state);
   }
   CHECK(parse_container_state("zombie") == container_state::unknown);

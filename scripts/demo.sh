@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `make demo`: builds and starts the whole system locally — private MariaDB, dockerd, SMTP sink, the controller
+# (HTTPS) and an agent on this machine — and prints where to look. Ctrl-C stops everything it started.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+bash scripts/build.sh
+
+started_here=0
+if ! bash scripts/services.sh status >/dev/null 2>&1; then
+  started_here=1
+fi
+bash scripts/services.sh start
+eval "$(bash scripts/services.sh env)"
+
+demo="$DERPMGR_RUN_DIR/demo"
+mkdir -p "$demo/controller" "$demo/agent"
+schema=derpmgr_demo
+mariadb --no-defaults -h "$DERPMGR_TEST_MYSQL_HOST" -P "$DERPMGR_TEST_MYSQL_PORT" -u "$DERPMGR_TEST_MYSQL_USER" \
+  -p"$DERPMGR_TEST_MYSQL_PASSWORD" -e "CREATE DATABASE IF NOT EXISTS $schema CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+
+http_port=${DERPMGR_DEMO_HTTP_PORT:-8443}
+cat > "$demo/controller.toml" <<TOML
+[database]
+url = "mysql://$DERPMGR_TEST_MYSQL_USER:$DERPMGR_TEST_MYSQL_PASSWORD@$DERPMGR_TEST_MYSQL_HOST:$DERPMGR_TEST_MYSQL_PORT/$schema"
+
+[http]
+listen = "127.0.0.1:$http_port"
+public_url = "https://127.0.0.1:$http_port"
+
+[agents]
+listen = "127.0.0.1:8444"
+
+[metrics]
+listen = "127.0.0.1:9464"
+
+[state]
+dir = "$demo/controller"
+
+[smtp]
+url = "smtp://$DERPMGR_TEST_SMTP_HOST:$DERPMGR_TEST_SMTP_PORT"
+from = "derpmgr demo <noreply@derpmgr.invalid>"
+TOML
+chmod 600 "$demo/controller.toml"
+cat > "$demo/agent.toml" <<TOML
+[controller]
+url = "https://127.0.0.1:8444"
+
+[state]
+dir = "$demo/agent"
+
+[docker]
+socket = "$DERPMGR_TEST_DOCKER_SOCKET"
+
+[admission]
+listen = "127.0.0.1:7946"
+TOML
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "demo: stopping"
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "$started_here" = 1 ]; then
+    bash scripts/services.sh stop || true
+  fi
+}
+trap cleanup INT TERM EXIT
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+build/controller/derpmgr-controller serve --config "$demo/controller.toml" >"$demo/controller.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  if curl -skf "https://127.0.0.1:$http_port/readyz" >/dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then
+    echo "demo: the controller did not start:" >&2
+    tail -n 20 "$demo/controller.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+build/agent/derpmgr-agent run --config "$demo/agent.toml" >"$demo/agent.log" 2>&1 &
+pids+=($!)
+
+cat <<MSG
+
+derpmgr demo is running.
+  API (HTTPS, self-signed):  https://127.0.0.1:$http_port   (readiness: https://127.0.0.1:$http_port/readyz)
+  Metrics:                    http://127.0.0.1:9464/metrics
+  Mail sent by the system:    $DERPMGR_TEST_MAIL_DIR
+  Logs:                       $demo/controller.log, $demo/agent.log
+The console, the seeded admin and the enrolled agent arrive with the accounts and fleet work (see README).
+Press Ctrl-C to stop everything the demo started.
+MSG
+wait "${pids[0]}"
