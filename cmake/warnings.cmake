@@ -2,7 +2,9 @@
 add_library(derpmgr_warnings INTERFACE)
 target_compile_options(derpmgr_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
-  -Wimplicit-fallthrough -Wno-missing-field-initializers)
+  -Wimplicit-fallthrough -Wno-missing-field-initializers
+  # g++ 12 false positive on Asio coroutine frames (awaitable_frame_base::operator delete).
+  -Wno-mismatched-new-delete)
 if(WARNINGS_AS_ERRORS)
   target_compile_options(derpmgr_warnings INTERFACE -Werror)
 endif()

@@ -1,5 +1,6 @@
 #include "controller/app/controller_app.hpp"
 
+#include <cppconn/connection.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -7,11 +8,30 @@
 #include <boost/asio/ssl/context.hpp>
 #include <thread>
 
+#include "controller/accounts/customer_auth_routes.hpp"
+#include "controller/admins/admin_repository.hpp"
+#include "controller/admins/admin_routes.hpp"
+#include "controller/app/app_services.hpp"
+#include "controller/audit/audit_log.hpp"
+#include "controller/audit/audit_routes.hpp"
+#include "controller/auth/api_token_routes.hpp"
+#include "controller/auth/api_token_store.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/auth/crypto/password_hasher.hpp"
+#include "controller/auth/guarded_routes.hpp"
+#include "controller/auth/crypto/password_policy.hpp"
+#include "controller/auth/rate_limiter.hpp"
+#include "controller/auth/server_keys.hpp"
+#include "controller/auth/session_store.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/migrations.hpp"
+#include "controller/http/client_ip.hpp"
 #include "controller/http/http_server.hpp"
 #include "controller/http/router.hpp"
 #include "controller/metrics/metrics_registry.hpp"
+#include "controller/notify/outbox.hpp"
+#include "controller/notify/outbox_worker.hpp"
+#include "controller/notify/smtp_mailer.hpp"
 #include "controller/ops/health_routes.hpp"
 #include "shared/clock/clock.hpp"
 #include "shared/tls/random.hpp"
@@ -19,6 +39,32 @@
 #include "shared/version.hpp"
 
 namespace derpmgr::controller {
+
+namespace {
+
+std::string origin_of(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    return url;
+  }
+  auto path = url.find('/', scheme_end + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+audit::audit_actor actor_of(const std::string& kind) {
+  if (kind == "admin") {
+    return audit::audit_actor::admin;
+  }
+  if (kind == "customer") {
+    return audit::audit_actor::customer;
+  }
+  if (kind == "agent") {
+    return audit::audit_actor::agent;
+  }
+  return audit::audit_actor::system;
+}
+
+}  // namespace
 
 struct controller_app::impl {
   controller_config config;
@@ -33,6 +79,23 @@ struct controller_app::impl {
   std::unique_ptr<http::http_server> api;
   std::unique_ptr<http::http_server> metrics_server;
   std::vector<std::thread> threads;
+
+  std::unique_ptr<auth::server_keys> keys;
+  std::unique_ptr<auth::password_hasher> hasher;
+  auth::password_policy passwords;
+  std::unique_ptr<auth::session_store> sessions;
+  std::unique_ptr<auth::api_token_store> tokens;
+  std::unique_ptr<auth::authenticator> authn;
+  auth::rate_limiter account_limiter{auth::rate_limiter::policy{5, std::chrono::seconds(1), std::chrono::minutes(15),
+                                                                std::chrono::hours(1)}};
+  auth::rate_limiter ip_limiter{auth::rate_limiter::policy{30, std::chrono::seconds(1), std::chrono::minutes(15),
+                                                           std::chrono::minutes(30)}};
+  std::unique_ptr<http::trusted_proxies> proxies;
+  notify::outbox mail_outbox;
+  std::unique_ptr<notify::outbox_worker> mail_worker;
+  audit::audit_log audit_chain;
+  std::unique_ptr<app_services> services;
+  bool prepared = false;
   bool started = false;
   bool stopped = false;
 };
@@ -47,8 +110,13 @@ controller_app::~controller_app() { stop(std::chrono::milliseconds(0)); }
 
 http::router& controller_app::routes() { return impl_->api_routes; }
 
-void controller_app::start() {
+app_services& controller_app::services() { return *impl_->services; }
+
+void controller_app::prepare() {
   auto& s = *impl_;
+  if (s.prepared) {
+    return;
+  }
   const auto& cfg = s.config;
   if (cfg.database_url.empty()) {
     throw config_error("[database] url is required (or DERPMGR_DATABASE_URL)");
@@ -64,7 +132,62 @@ void controller_app::start() {
     int applied = s.schema->migrate();
     spdlog::info("database {}: {} migration(s) applied", settings.redacted(), applied);
   }
+  s.pool->run_blocking([](sql::Connection& conn) { admins::admin_repository::sync_built_in_roles(conn); }, true);
 
+  auto key_file = cfg.security_master_key_file.empty() ? cfg.state_dir / "master.key"
+                                                       : std::filesystem::path(cfg.security_master_key_file);
+  s.keys = std::make_unique<auth::server_keys>(auth::server_keys::load_or_create(key_file));
+  s.hasher = std::make_unique<auth::password_hasher>(auth::password_hasher::options{});
+  s.sessions = std::make_unique<auth::session_store>(*s.keys, *s.clk);
+  s.tokens = std::make_unique<auth::api_token_store>(*s.keys, *s.clk);
+  auth::auth_settings auth_settings;
+  auth_settings.customer = {std::chrono::hours(cfg.auth_customer_idle_hours),
+                            std::chrono::hours(cfg.auth_customer_session_hours)};
+  auth_settings.public_origin = origin_of(cfg.http_public_url);
+  s.authn = std::make_unique<auth::authenticator>(*s.pool, *s.sessions, *s.tokens, auth_settings);
+  s.proxies = std::make_unique<http::trusted_proxies>(cfg.http_trusted_proxies);
+
+  if (!cfg.smtp_url.empty()) {
+    auto mailer = std::make_shared<notify::smtp_mailer>(notify::smtp_settings::parse(cfg.smtp_url, cfg.smtp_from),
+                                                        s.clk);
+    s.mail_worker = std::make_unique<notify::outbox_worker>(s.ioc, *s.pool, mailer, s.clk);
+  } else {
+    spdlog::warn("smtp: no [smtp] url configured; emails stay queued in the outbox");
+  }
+
+  auto* state = &s;
+  s.services = std::make_unique<app_services>(app_services{
+      s.config, *s.pool, *s.clk, *s.keys, *s.hasher, s.passwords, *s.sessions, *s.tokens, *s.authn,
+      s.account_limiter, s.ip_limiter,
+      [state](sql::Connection& conn, const std::string& to, const std::string& tmpl, const std::string& locale,
+              const std::map<std::string, std::string>& vars) {
+        state->mail_outbox.enqueue(conn, to, tmpl, locale, vars, state->clk->now());
+      },
+      [state](sql::Connection& conn, const audit_event& e) {
+        audit::audit_entry entry;
+        entry.actor_kind = actor_of(e.actor_kind);
+        if (e.actor_id != 0) {
+          entry.actor_id = e.actor_id;
+        }
+        entry.action = e.action;
+        entry.target = e.target;
+        entry.ip = e.ip;
+        entry.user_agent = e.user_agent;
+        entry.details = audit::audit_details(e.details);
+        state->audit_chain.append(conn, entry, state->clk->now());
+      },
+      [state]() {
+        if (state->mail_worker) {
+          state->mail_worker->wake();
+        }
+      }});
+  s.prepared = true;
+}
+
+void controller_app::start() {
+  prepare();
+  auto& s = *impl_;
+  const auto& cfg = s.config;
   auto* pool = s.pool.get();
   s.metrics.add_gauge("derpmgr_db_pool_threads", "Database pool worker threads.", "",
                       [pool] { return static_cast<double>(pool->stats().threads); });
@@ -76,6 +199,13 @@ void controller_app::start() {
                       [pool] { return static_cast<double>(pool->stats().connected); });
 
   add_health_routes(s.api_routes, *s.schema);
+  accounts::add_customer_auth_routes(s.api_routes, *s.services);
+  admins::add_admin_routes(s.api_routes, *s.services);
+  auth::add_api_token_routes(s.api_routes, *s.services);
+  auth::add_admin_route(s.api_routes, *s.services, "GET", "/api/v1/admin/audit-log", "audit:read",
+                        [](app_services* svc, http::request req, auth::principal) {
+                          return audit::handle_audit_list(svc->pool, req);
+                        });
   auto* registry = &s.metrics;
   s.metrics_routes.add("GET", "/metrics", [registry](http::request&) -> net::awaitable<http::response> {
     co_return http::response::text(200, registry->render(), "text/plain; version=0.0.4; charset=utf-8");
@@ -92,6 +222,10 @@ void controller_app::start() {
   http::server_options api_options;
   api_options.listen = listen_address::parse(cfg.http_listen);
   api_options.body_limit = static_cast<std::size_t>(cfg.http_body_limit);
+  auto* proxies = s.proxies.get();
+  api_options.client_ip = [proxies](const std::string& peer, const std::string& xff) {
+    return proxies->client_ip(peer, xff);
+  };
   s.api = std::make_unique<http::http_server>(s.ioc, api_options, http::make_server_tls_context(cert, key),
                                               s.api_routes, &s.metrics);
   http::server_options metrics_options;
@@ -101,6 +235,9 @@ void controller_app::start() {
   s.metrics_server = std::make_unique<http::http_server>(s.ioc, metrics_options, nullptr, s.metrics_routes, nullptr);
   s.api->start();
   s.metrics_server->start();
+  if (s.mail_worker) {
+    s.mail_worker->start();
+  }
 
   for (std::int64_t i = 0; i < cfg.http_threads; ++i) {
     s.threads.emplace_back([&ioc = s.ioc] {
@@ -130,6 +267,9 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   if (s.metrics_server) {
     s.metrics_server->stop();
   }
+  if (s.mail_worker && s.started) {
+    s.mail_worker->stop();
+  }
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (s.api && s.api->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -141,6 +281,9 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   s.threads.clear();
   s.api.reset();
   s.metrics_server.reset();
+  s.mail_worker.reset();
+  s.services.reset();
+  s.hasher.reset();
   s.schema.reset();
   s.pool.reset();
   if (s.started) {

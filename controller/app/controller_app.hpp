@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -14,9 +15,10 @@ namespace derpmgr::controller {
 namespace http {
 class router;
 }
+struct app_services;
 
-// One running controller: database pool, migrations, the HTTPS API and the metrics listener on its own threads.
-// Tests run it in-process; `serve` runs it until SIGTERM/SIGINT.
+// One running controller: database pool, migrations, security services, the outbox worker, the HTTPS API and the
+// metrics listener on its own threads. Tests run it in-process; `serve` runs it until SIGTERM/SIGINT.
 class controller_app {
  public:
   controller_app(controller_config config, std::shared_ptr<const clock> clk);
@@ -26,13 +28,18 @@ class controller_app {
 
   // Routes served on the API listener; add test or feature routes before start().
   http::router& routes();
-  // Migrates (if configured), binds the listeners and starts serving. Throws on any failure to start.
+  // Connects, migrates (if configured), syncs built-in roles and builds the services, without listening
+  // (command-line tools stop here). Idempotent.
+  void prepare();
+  // prepare(), then binds the listeners and starts serving. Throws on any failure to start.
   void start();
   // Stops accepting, waits up to `grace` for in-flight requests, then stops every thread. Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
   // Blocks until SIGTERM or SIGINT arrives, then stops.
   void run_until_signal();
 
+  // The services handlers share (valid after prepare()).
+  app_services& services();
   std::uint16_t http_port() const;
   std::uint16_t metrics_port() const;
 

@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "controller/admins/admin_routes.hpp"
 #include "controller/app/controller_app.hpp"
+#include "controller/audit/audit_verify_command.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/migrations.hpp"
 #include "shared/clock/clock.hpp"
@@ -48,6 +50,27 @@ int migrate(const std::string& config_file) {
   return 0;
 }
 
+int admin_create(const std::string& config_file, const std::string& email, const std::string& role,
+                 bool password_stdin) {
+  auto cfg = load(config_file);
+  std::string password;
+  if (password_stdin) {
+    std::getline(std::cin, password);
+  } else {
+    password = random_hex(12);
+  }
+  controller_app app(cfg, std::make_shared<system_clock>());
+  app.prepare();
+  admins::create_admin(app.services(), email, password, role);
+  std::cout << "admin " << email << " created with role " << role << "\n";
+  if (!password_stdin) {
+    // Printed once to the operator's terminal, never logged.
+    std::cout << "password: " << password << "\n";
+  }
+  std::cout << "sign in and set up two-factor authentication before anything else\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -57,7 +80,19 @@ int run_cli(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "run the controller until SIGTERM/SIGINT");
   auto* migrate_cmd = cli.add_subcommand("migrate", "apply pending database migrations and exit");
   auto* version_cmd = cli.add_subcommand("version", "print the version");
-  for (auto* cmd : {serve_cmd, migrate_cmd}) {
+  auto* admin_cmd = cli.add_subcommand("admin", "manage admins");
+  admin_cmd->require_subcommand(1);
+  auto* admin_create_cmd = admin_cmd->add_subcommand("create", "create an admin (the first one bootstraps the console)");
+  std::string admin_email;
+  std::string admin_role = "owner";
+  bool password_stdin = false;
+  admin_create_cmd->add_option("--email", admin_email, "the admin's email")->required();
+  admin_create_cmd->add_option("--role", admin_role, "a role name (owner, admin, operator, finance, support, auditor)");
+  admin_create_cmd->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+  auto* audit_cmd = cli.add_subcommand("audit", "the audit log");
+  audit_cmd->require_subcommand(1);
+  auto* audit_verify_cmd = audit_cmd->add_subcommand("verify", "check the audit hash chain; non-zero when broken");
+  for (auto* cmd : {serve_cmd, migrate_cmd, admin_create_cmd, audit_verify_cmd}) {
     cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   }
   try {
@@ -75,6 +110,12 @@ int run_cli(int argc, char** argv) {
     }
     if (migrate_cmd->parsed()) {
       return migrate(config_file);
+    }
+    if (admin_create_cmd->parsed()) {
+      return admin_create(config_file, admin_email, admin_role, password_stdin);
+    }
+    if (audit_verify_cmd->parsed()) {
+      return audit::audit_verify_command(load(config_file));
     }
   } catch (const std::exception& e) {
     std::cerr << "derpmgr-controller: " << e.what() << "\n";

@@ -30,6 +30,9 @@ const std::vector<config_key>& schema() {
       {"business", "currency", t::string, std::string{"CNY"}},
       {"business", "time_zone", t::string, std::string{"Asia/Shanghai"}},
       {"log", "level", t::string, std::string{"info"}},
+      {"security", "master_key_file", t::string, std::string{}},
+      {"auth", "customer_idle_hours", t::integer, std::int64_t{24 * 7}},
+      {"auth", "customer_session_hours", t::integer, std::int64_t{24 * 30}},
   };
   return keys;
 }
@@ -73,6 +76,9 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.business_currency = v.get_string("business", "currency");
   c.business_time_zone = v.get_string("business", "time_zone");
   c.log_level = v.get_string("log", "level");
+  c.security_master_key_file = v.get_string("security", "master_key_file");
+  c.auth_customer_idle_hours = v.get_int("auth", "customer_idle_hours");
+  c.auth_customer_session_hours = v.get_int("auth", "customer_session_hours");
 
   check_listen("http", c.http_listen);
   check_listen("agents", c.agents_listen);
@@ -80,6 +86,8 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   check_range("[database] pool_size", c.database_pool_size, 1, 256);
   check_range("[http] body_limit", c.http_body_limit, 1024, 64 * 1024 * 1024);
   check_range("[http] threads", c.http_threads, 1, 64);
+  check_range("[auth] customer_idle_hours", c.auth_customer_idle_hours, 1, 24 * 365);
+  check_range("[auth] customer_session_hours", c.auth_customer_session_hours, 1, 24 * 365);
   if ((c.http_tls_cert.empty()) != (c.http_tls_key.empty())) {
     throw config_error("[http] tls_cert and tls_key must be set together");
   }

@@ -32,6 +32,9 @@ struct controller_config {
   std::string business_currency;
   std::string business_time_zone;
   std::string log_level;
+  std::string security_master_key_file;  // empty: <state dir>/master.key
+  std::int64_t auth_customer_idle_hours = 24 * 7;
+  std::int64_t auth_customer_session_hours = 24 * 30;
 
   // Throws config_error naming the offending key.
   static controller_config load(const std::optional<std::filesystem::path>& file,

@@ -71,11 +71,12 @@ void connection_pool::submit(job j) {
   cv_.notify_one();
 }
 
-net::awaitable<void> connection_pool::execute(std::function<void(sql::Connection&)> work, bool transactional) {
-  auto initiate = [this, &work, transactional](auto handler) {
+net::awaitable<void> connection_pool::execute(const std::shared_ptr<job_base>* work, bool transactional) {
+  auto initiate = [this, work, transactional](auto handler) {
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    job j;
-    j.work = std::move(work);
+    auto keep = *work;
+    connection_pool::job j;
+    j.work = [keep](sql::Connection& conn) { keep->run(conn); };
     j.transactional = transactional;
     j.done = [shared](std::exception_ptr ep) {
       auto executor = net::get_associated_executor(*shared);

@@ -51,16 +51,18 @@ class connection_pool {
   connection_pool& operator=(const connection_pool&) = delete;
 
   // Runs `work(conn)` in autocommit mode; returns its result or rethrows its exception.
+  // (Not a coroutine itself: g++ 12 copies class-type temporaries that live across a co_await bit by bit, so the
+  // closure moves into a heap job here and only a raw pointer crosses into the coroutine.)
   template <class F>
   auto run(F work) -> net::awaitable<std::invoke_result_t<F&, sql::Connection&>> {
-    co_return co_await run_wrapped<F>(std::move(work), false);
+    return await_job(this, make_job(std::move(work)), false);
   }
 
   // Runs `work(conn)` inside a transaction: commit on return, rollback on exception, the whole closure retried
   // on deadlock (1213) or lock-wait timeout (1205).
   template <class F>
   auto transact(F work) -> net::awaitable<std::invoke_result_t<F&, sql::Connection&>> {
-    co_return co_await run_wrapped<F>(std::move(work), true);
+    return await_job(this, make_job(std::move(work)), true);
   }
 
   // Blocking variant for command-line tools that run no io_context.
@@ -70,15 +72,48 @@ class connection_pool {
   const database_settings& settings() const { return settings_; }
 
  private:
+  // A unit of work, run on a pool thread.
+  struct job_base {
+    virtual ~job_base() = default;
+    virtual void run(sql::Connection& conn) = 0;
+  };
+
+  // A unit of work and the place its result lands.
+  template <class R>
+  struct result_job : job_base {
+    std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
+  };
+
+  template <class F, class R>
+  struct typed_job final : result_job<R> {
+    explicit typed_job(F f) : work(std::move(f)) {}
+    void run(sql::Connection& conn) override {
+      if constexpr (std::is_void_v<R>) {
+        work(conn);
+        this->result.emplace(true);
+      } else {
+        this->result.emplace(work(conn));
+      }
+    }
+    F work;
+  };
+
+  // A heap job whose ownership the caller passes on (raw, so no class-type temporary spans a co_await).
   template <class F>
-  auto run_wrapped(F work, bool transactional) -> net::awaitable<std::invoke_result_t<F&, sql::Connection&>> {
+  static auto make_job(F work) {
     using result_t = std::invoke_result_t<F&, sql::Connection&>;
-    if constexpr (std::is_void_v<result_t>) {
-      co_await execute([&work](sql::Connection& c) { work(c); }, transactional);
-    } else {
-      std::optional<result_t> result;
-      co_await execute([&work, &result](sql::Connection& c) { result.emplace(work(c)); }, transactional);
-      co_return std::move(*result);
+    return static_cast<result_job<result_t>*>(new typed_job<F, result_t>(std::move(work)));
+  }
+
+  template <class R>
+  static net::awaitable<R> await_job(connection_pool* pool, result_job<R>* raw, bool transactional) {
+    std::shared_ptr<job_base> job(raw);  // shared with the pool thread, which may outlive this frame
+    co_await pool->execute(&job, transactional);
+    if constexpr (!std::is_void_v<R>) {
+      // Moved into a frame local first: g++ 12 destroys the parameters before a co_return operand that refers
+      // into them has been consumed.
+      R out = std::move(*raw->result);
+      co_return out;
     }
   }
 
@@ -88,7 +123,8 @@ class connection_pool {
     std::function<void(std::exception_ptr)> done;
   };
 
-  net::awaitable<void> execute(std::function<void(sql::Connection&)> work, bool transactional);
+  // Runs *job on a pool thread and resumes the caller when it is done; the pool keeps its own reference.
+  net::awaitable<void> execute(const std::shared_ptr<job_base>* work, bool transactional);
   void submit(job j);
   void worker_main();
   std::exception_ptr run_job(std::unique_ptr<sql::Connection>& conn,

@@ -185,6 +185,9 @@ net::awaitable<void> serve_requests(impl_ptr srv, Stream& stream, std::string re
         res = error_response(400, "bad_request", "malformed request target");
         keep_alive = false;
       } else {
+        if (srv->options.client_ip) {
+          req.remote_ip = srv->options.client_ip(remote_ip, req.header("x-forwarded-for"));
+        }
         res = co_await srv->routes.handle(req, route);
       }
     } else {
@@ -201,7 +204,8 @@ net::awaitable<void> serve_requests(impl_ptr srv, Stream& stream, std::string re
       srv->metrics->observe_request(route, req.method.empty() ? "-" : req.method, res.status, seconds);
     }
     if (srv->options.access_log) {
-      spdlog::info("{} {} {} {} {} {} {}B {:.1f}ms", srv->options.name, req.request_id, remote_ip,
+      spdlog::info("{} {} {} {} {} {} {}B {:.1f}ms", srv->options.name, req.request_id,
+                   req.remote_ip.empty() ? remote_ip : req.remote_ip,
                    req.method.empty() ? "-" : req.method, req.path.empty() ? "-" : req.path, res.status,
                    res.body.size(), seconds * 1000);
     }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,8 @@ struct server_options {
   std::chrono::seconds body_timeout{30};               // to read the body
   std::chrono::seconds idle_timeout{60};               // keep-alive wait for the next request
   bool access_log = true;
+  // Maps the peer address and X-Forwarded-For to the client address (trusted proxies); null: the peer.
+  std::function<std::string(const std::string& peer, const std::string& forwarded_for)> client_ip;
 };
 
 // An HTTP/1.1 server (TLS when given a context) that dispatches to a router on an io_context.

@@ -29,6 +29,11 @@ response response::text(int status, std::string body, std::string content_type) 
 api_error::api_error(int status, std::string code, std::string message, std::string field)
     : std::runtime_error(std::move(message)), status_(status), code_(std::move(code)), field_(std::move(field)) {}
 
+api_error& api_error::with_header(std::string name, std::string value) {
+  headers_.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
 std::string error_body(const std::string& code, const std::string& message, const std::string& field) {
   boost::json::object err{{"code", code}, {"message", message}};
   if (!field.empty()) {

@@ -46,11 +46,15 @@ class api_error : public std::runtime_error {
   int status() const { return status_; }
   const std::string& code() const { return code_; }
   const std::string& field() const { return field_; }
+  // Extra response headers (e.g. Retry-After with 429).
+  api_error& with_header(std::string name, std::string value);
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
  private:
   int status_;
   std::string code_;
   std::string field_;
+  std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 // The JSON error body for `code`/`message`/`field` (field omitted when empty).

@@ -111,7 +111,9 @@ net::awaitable<response> router::handle(request& req, std::string& route_name) c
   try {
     co_return co_await (*m.target)(req);
   } catch (const api_error& e) {
-    co_return response::json(e.status(), error_body(e.code(), e.what(), e.field()));
+    auto res = response::json(e.status(), error_body(e.code(), e.what(), e.field()));
+    res.headers = e.headers();
+    co_return res;
   } catch (const std::exception& e) {
     spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, m.route, e.what());
   }

@@ -24,6 +24,30 @@ std::string to_hex(std::string_view bytes) {
   return out;
 }
 
+std::string from_hex(std::string_view hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    throw std::invalid_argument("not a hex string");
+  };
+  if (hex.size() % 2 != 0) {
+    throw std::invalid_argument("hex string of odd length");
+  }
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+  }
+  return out;
+}
+
 std::string random_hex(std::size_t n) { return to_hex(random_bytes(n)); }
 
 }  // namespace derpmgr

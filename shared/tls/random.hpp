@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace derpmgr {
 
@@ -11,5 +12,7 @@ std::string random_bytes(std::size_t n);
 std::string random_hex(std::size_t n);
 // Lowercase hex of arbitrary bytes.
 std::string to_hex(std::string_view bytes);
+// The bytes of a hex string; throws std::invalid_argument on odd length or a non-hex character.
+std::string from_hex(std::string_view hex);
 
 }  // namespace derpmgr

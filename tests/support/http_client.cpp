@@ -23,7 +23,11 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of("\r\n \t") + 1);
-    (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
+    auto* out = static_cast<http_result*>(user);
+    if (name == "set-cookie") {
+      out->set_cookies.push_back(value);
+    }
+    out->headers[name] = value;
   }
   return size * n;
 }
@@ -52,7 +56,7 @@ http_result fetch(const http_request& req) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out.headers);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");

@@ -11,6 +11,7 @@ struct http_result {
   long status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // lower-cased names, last value wins
+  std::vector<std::string> set_cookies;        // every Set-Cookie value, in order
   std::string error;                           // transport error, empty on success
 };
 
