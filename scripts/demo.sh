@@ -91,6 +91,14 @@ done
 build/agent/derpmgr-agent run --config "$demo/agent.toml" >"$demo/agent.log" 2>&1 &
 pids+=($!)
 
+# A seeded owner admin; the password is made once and kept (0600) in the demo folder.
+admin_email=admin@derpmgr.demo
+if [ ! -f "$demo/admin-password" ]; then
+  (umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$demo/admin-password")
+  build/controller/derpmgr-controller admin create --config "$demo/controller.toml" --email "$admin_email" \
+    --role owner --password-stdin < "$demo/admin-password" >/dev/null
+fi
+
 cat <<MSG
 
 derpmgr demo is running.
@@ -98,7 +106,9 @@ derpmgr demo is running.
   Metrics:                    http://127.0.0.1:9464/metrics
   Mail sent by the system:    $DERPMGR_TEST_MAIL_DIR
   Logs:                       $demo/controller.log, $demo/agent.log
-The console, the seeded admin and the enrolled agent arrive with the accounts and fleet work (see README).
+  Owner admin:                $admin_email / password in $demo/admin-password
+                              (sign in: POST /api/v1/admin/auth/login, then enrol TOTP at /api/v1/admin/auth/mfa/setup)
+The web console and the enrolled agent arrive with the fleet and console work (see README).
 Press Ctrl-C to stop everything the demo started.
 MSG
 wait "${pids[0]}"
