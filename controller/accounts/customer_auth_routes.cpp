@@ -15,6 +15,7 @@
 #include "controller/auth/mfa_service.hpp"
 #include "controller/auth/request_guard.hpp"
 #include "controller/auth/server_keys.hpp"
+#include "controller/auth/session_cookies.hpp"
 #include "controller/auth/session_store.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/http/cookies.hpp"
@@ -84,13 +85,6 @@ std::string locale_field(const json::object& body) {
     throw api_error(400, "invalid_field", "locale must be en or zh-CN", "locale");
   }
   return locale;
-}
-
-// Issues the session and CSRF cookies for a fresh login.
-void add_session_cookies(response& res, const std::string& session_cookie, const std::string& token,
-                         std::chrono::seconds lifetime) {
-  res.headers.emplace_back("Set-Cookie", http::host_cookie(session_cookie, token, lifetime, true));
-  res.headers.emplace_back("Set-Cookie", http::host_cookie(auth::csrf_cookie, random_hex(16), lifetime, false));
 }
 
 net::awaitable<response> register_user(app_services* s, request req) {
@@ -241,21 +235,13 @@ net::awaitable<response> login(app_services* s, request req) {
   co_await auth::record_auth_event(*s, req, "customer", user->id, email, "login");
   bool totp = co_await auth::has_second_factor(*s, auth::principal_kind::customer, user->id);
   auto res = json_response(200, json::object{{"user", user_json(*user, totp)}});
-  add_session_cookies(res, auth::customer_cookie, token, policy.absolute);
+  auth::add_session_cookies(res, auth::customer_cookie, token, policy.absolute);
   co_return res;
 }
 
 net::awaitable<response> logout(app_services* s, request req) {
   auto who = co_await s->authn.require(req, auth::principal_kind::customer);
-  if (who.session_id != 0) {
-    auto id = who.session_id;
-    auto unit6 = [s, id](sql::Connection& conn) { s->sessions.revoke(conn, id); };
-    co_await s->pool.run(std::move(unit6));
-  }
-  auto res = response::json(200, R"({"status":"signed_out"})");
-  res.headers.emplace_back("Set-Cookie", http::expired_cookie(auth::customer_cookie));
-  res.headers.emplace_back("Set-Cookie", http::expired_cookie(auth::csrf_cookie));
-  co_return res;
+  co_return co_await auth::sign_out(s, std::move(who), auth::customer_cookie);
 }
 
 net::awaitable<response> request_password_reset(app_services* s, request req) {

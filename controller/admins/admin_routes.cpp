@@ -20,6 +20,7 @@
 #include "controller/auth/crypto/password_policy.hpp"
 #include "controller/auth/mfa_service.hpp"
 #include "controller/auth/request_guard.hpp"
+#include "controller/auth/session_cookies.hpp"
 #include "controller/auth/session_store.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/http/cookies.hpp"
@@ -145,22 +146,13 @@ net::awaitable<response> login(app_services* s, request req) {
   out["mfa_enabled"] = enrolled;
   out["mfa_required"] = !enrolled;
   auto res = json_response(200, json::object{{"admin", std::move(out)}});
-  res.headers.emplace_back("Set-Cookie", http::host_cookie(auth::admin_cookie, token, policy.absolute, true));
-  res.headers.emplace_back("Set-Cookie", http::host_cookie(auth::csrf_cookie, random_hex(16), policy.absolute, false));
+  auth::add_session_cookies(res, auth::admin_cookie, token, policy.absolute);
   co_return res;
 }
 
 net::awaitable<response> logout(app_services* s, request req) {
   auto who = co_await s->authn.require(req, principal_kind::admin, true);
-  if (who.session_id != 0) {
-    auto id = who.session_id;
-    auto unit3 = [s, id](sql::Connection& conn) { s->sessions.revoke(conn, id); };
-    co_await s->pool.run(std::move(unit3));
-  }
-  auto res = response::json(200, R"({"status":"signed_out"})");
-  res.headers.emplace_back("Set-Cookie", http::expired_cookie(auth::admin_cookie));
-  res.headers.emplace_back("Set-Cookie", http::expired_cookie(auth::csrf_cookie));
-  co_return res;
+  co_return co_await auth::sign_out(s, std::move(who), auth::admin_cookie);
 }
 
 net::awaitable<response> mfa_setup(app_services* s, request req) {
