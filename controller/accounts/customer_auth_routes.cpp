@@ -376,6 +376,27 @@ net::awaitable<response> delete_account(app_services* s, request req) {
   co_return res;
 }
 
+net::awaitable<response> customer_mfa_setup(app_services* s, request req) {
+  auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auto enrolment = co_await auth::begin_totp_setup(*s, auth::principal_kind::customer, who.id, who.email);
+  co_return json_response(200, json::object{{"secret", enrolment.secret_base32},
+                                            {"otpauth_uri", enrolment.otpauth_uri},
+                                            {"qr_svg", enrolment.qr_svg}});
+}
+
+net::awaitable<response> customer_mfa_enable(app_services* s, request req) {
+  auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auto body = http::parse_json_object(req);
+  auto code = http::require_string(body, "code", 16);
+  auto event = auth::audit_for(req, "customer", who.id, "user.mfa.enabled", "user:" + std::to_string(who.id));
+  auto codes = co_await auth::confirm_totp_setup(*s, auth::principal_kind::customer, who.id, code, event);
+  json::array list;
+  for (const auto& c : codes) {
+    list.emplace_back(c);
+  }
+  co_return json_response(200, json::object{{"recovery_codes", std::move(list)}});
+}
+
 }  // namespace
 
 net::awaitable<void> delete_customer(app_services& s, const request& req, std::uint64_t user_id,
@@ -418,6 +439,8 @@ void add_customer_auth_routes(http::router& routes, app_services& services) {
   routes.add("GET", "/api/v1/me", [s](request& req) { return me(s, req); });
   routes.add("POST", "/api/v1/me/password", [s](request& req) { return change_password(s, req); });
   routes.add("DELETE", "/api/v1/me", [s](request& req) { return delete_account(s, req); });
+  routes.add("POST", "/api/v1/me/mfa/setup", [s](request& req) { return customer_mfa_setup(s, req); });
+  routes.add("POST", "/api/v1/me/mfa/enable", [s](request& req) { return customer_mfa_enable(s, req); });
 }
 
 }  // namespace derpmgr::controller::accounts

@@ -30,6 +30,7 @@
 #include "controller/http/router.hpp"
 #include "controller/metrics/metrics_registry.hpp"
 #include "controller/notify/outbox.hpp"
+#include "controller/notify/outbox_routes.hpp"
 #include "controller/notify/outbox_worker.hpp"
 #include "controller/notify/smtp_mailer.hpp"
 #include "controller/ops/health_routes.hpp"
@@ -202,6 +203,7 @@ void controller_app::start() {
   accounts::add_customer_auth_routes(s.api_routes, *s.services);
   admins::add_admin_routes(s.api_routes, *s.services);
   auth::add_api_token_routes(s.api_routes, *s.services);
+  notify::add_outbox_routes(s.api_routes, *s.services);
   auth::add_admin_route(s.api_routes, *s.services, "GET", "/api/v1/admin/audit-log", "audit:read",
                         [](app_services* svc, http::request req, auth::principal) {
                           return audit::handle_audit_list(svc->pool, req);

@@ -4,6 +4,7 @@
 #include <future>
 #include <vector>
 
+#include "controller/auth/crypto/totp.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/mail_sink.hpp"
@@ -291,4 +292,44 @@ TEST_CASE("customers manage their own API tokens and delete their account") {
   CHECK(c.db.scalar("SELECT COUNT(*) FROM users WHERE email = '" + email + "'") == "0");
   CHECK(c.db.scalar("SELECT status FROM users WHERE deleted_at IS NOT NULL") == "deleted");
   CHECK(c.db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user.deleted'") == "1");
+}
+
+TEST_CASE("a customer with TOTP needs the code to sign in and to reset the password") {
+  controller_fixture c("ctotp");
+  browser b(c.base_url(), test_origin);
+  auto email = unique_email("gina");
+  register_verified(b, email);
+  REQUIRE(b.post("/api/v1/auth/login", body(email)).status == 200);
+  auto setup = b.post("/api/v1/me/mfa/setup", "{}");
+  REQUIRE(setup.status == 200);
+  auto secret = base32_decode(std::string(json_of(setup).at("secret").as_string()));
+  auto code = [&](std::int64_t offset) {
+    return controller::auth::totp::code(secret, controller::auth::totp::step_at(c.clk->now()) + offset, 6,
+                                        controller::auth::totp_algorithm::sha1);
+  };
+  REQUIRE(b.post("/api/v1/me/mfa/enable", R"({"code":")" + code(0) + R"("})").status == 200);
+  CHECK(json_of(b.get("/api/v1/me")).at("totp_enabled") == true);
+
+  browser other(c.base_url(), test_origin);
+  auto without = other.post("/api/v1/auth/login", body(email));
+  CHECK(without.status == 401);
+  CHECK(error_code(without) == "totp_required");
+  c.clk->advance(std::chrono::seconds(30));
+  auto with = other.post("/api/v1/auth/login", R"({"email":")" + email + R"(","password":")" + password +
+                                                   R"(","totp_code":")" + code(0) + R"("})");
+  CHECK(with.status == 200);
+
+  // The reset link alone does not get past the second factor.
+  REQUIRE(other.post("/api/v1/auth/password-reset", R"({"email":")" + email + R"("})").status == 202);
+  auto mail = wait_for_mail(services::from_env().mail_dir, email, "reset-password?token=");
+  REQUIRE(mail);
+  auto token = mail->body.substr(mail->body.find("token=") + 6, 32);
+  auto no_code = other.post("/api/v1/auth/password-reset/confirm",
+                            R"({"token":")" + token + R"(","password":"a brand new passphrase"})");
+  CHECK(no_code.status == 401);
+  c.clk->advance(std::chrono::seconds(30));
+  auto ok = other.post("/api/v1/auth/password-reset/confirm", R"({"token":")" + token +
+                                                                 R"(","password":"a brand new passphrase","totp_code":")" +
+                                                                 code(0) + R"("})");
+  CHECK(ok.status == 200);
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -69,6 +70,8 @@ const std::vector<std::tuple<std::string, std::string, std::string, std::string>
     {"POST", "/api/v1/admin/users/999999/disable", "{}", "users:write"},
     {"GET", "/api/v1/admin/audit-log", "", "audit:read"},
     {"GET", "/api/v1/admin/api-tokens", "", "tokens:write"},
+    {"GET", "/api/v1/admin/email-outbox", "", "email:read"},
+    {"POST", "/api/v1/admin/email-outbox/999999/resend", "{}", "email:write"},
 };
 
 }  // namespace
@@ -183,4 +186,34 @@ TEST_CASE("admin writes are hash-chained and audit verify catches tampering") {
   CHECK(controller::audit::audit_verify_command(cfg) == 0);
   c.db.execute("UPDATE audit_log SET details = '{\"name\":\"writers\"}' WHERE action = 'role.created'");
   CHECK(controller::audit::audit_verify_command(cfg) == 1);
+}
+
+TEST_CASE("admins see the email outbox and can queue a message again") {
+  controller_fixture c("outbox");
+  browser owner(c.base_url(), test_origin);
+  enrolled_admin(c, owner, unique_name("owner") + "@example.com", "owner");
+  browser customer(c.base_url(), test_origin);
+  auto email = unique_name("mailme") + "@example.com";
+  REQUIRE(customer.post("/api/v1/auth/register", R"({"email":")" + email + R"(","password":"a long passphrase"})")
+              .status == 201);
+  auto mail = wait_for_mail(services::from_env().mail_dir, email);
+  REQUIRE(mail);
+  auto sent_code = find_code(mail->body);
+  REQUIRE(sent_code.size() == 6);
+  http_result list;
+  for (int i = 0; i < 50; ++i) {
+    list = owner.get("/api/v1/admin/email-outbox?status=sent&recipient=" + email);
+    if (list.status == 200 && json_of(list).at("items").as_array().size() == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(list.status == 200);
+  auto items = json_of(list).at("items").as_array();
+  REQUIRE(items.size() == 1);
+  CHECK(items[0].at("template") == "verify_email");
+  CHECK(list.body.find(sent_code) == std::string::npos);  // bodies (and their codes) are never listed
+  auto id = std::to_string(items[0].at("id").as_int64());
+  CHECK(owner.post("/api/v1/admin/email-outbox/" + id + "/resend", "{}").status == 200);
+  CHECK(owner.get("/api/v1/admin/email-outbox?status=bogus").status == 400);
 }
