@@ -319,6 +319,7 @@ net::awaitable<response> confirm_password_reset(app_services* s, request req) {
 
 net::awaitable<response> me(app_services* s, request req) {
   auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auth::require_permission(who, "account:read");
   auto id = who.id;
   auto unit10 = [id](sql::Connection& conn) { return user_repository::by_id(conn, id); };
   auto user = co_await s->pool.run(std::move(unit10));
@@ -331,6 +332,7 @@ net::awaitable<response> me(app_services* s, request req) {
 
 net::awaitable<response> change_password(app_services* s, request req) {
   auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auth::require_session(who);
   auto body = http::parse_json_object(req);
   auto current = http::require_string(body, "current_password", 1024);
   auto next = http::require_string(body, "new_password", 1024);
@@ -360,6 +362,7 @@ net::awaitable<response> change_password(app_services* s, request req) {
 
 net::awaitable<response> delete_account(app_services* s, request req) {
   auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auth::require_session(who);
   auto body = http::parse_json_object(req);
   auto password = http::require_string(body, "password", 1024);
   auth::limit_attempt(*s, req, "delete", who.email);
@@ -378,6 +381,7 @@ net::awaitable<response> delete_account(app_services* s, request req) {
 
 net::awaitable<response> customer_mfa_setup(app_services* s, request req) {
   auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auth::require_session(who);
   auto enrolment = co_await auth::begin_totp_setup(*s, auth::principal_kind::customer, who.id, who.email);
   co_return json_response(200, json::object{{"secret", enrolment.secret_base32},
                                             {"otpauth_uri", enrolment.otpauth_uri},
@@ -386,6 +390,7 @@ net::awaitable<response> customer_mfa_setup(app_services* s, request req) {
 
 net::awaitable<response> customer_mfa_enable(app_services* s, request req) {
   auto who = co_await s->authn.require(req, auth::principal_kind::customer);
+  auth::require_session(who);
   auto body = http::parse_json_object(req);
   auto code = http::require_string(body, "code", 16);
   auto event = auth::audit_for(req, "customer", who.id, "user.mfa.enabled", "user:" + std::to_string(who.id));

@@ -37,6 +37,12 @@ net::awaitable<bool> verify_password(app_services& s, std::string hash, std::str
   throw http::api_error(503, "busy", "too many sign-ins at once; try again in a moment").with_header("Retry-After", "1");
 }
 
+void require_session(const principal& who) {
+  if (who.via_token) {
+    throw http::api_error(403, "session_required", "sign in to change account security; API tokens cannot");
+  }
+}
+
 std::string user_agent_of(const http::request& req) { return req.header("user-agent").substr(0, 255); }
 
 audit_event audit_for(const http::request& req, const std::string& actor_kind, std::uint64_t actor_id,

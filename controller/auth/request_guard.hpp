@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "controller/app/app_services.hpp"
+#include "controller/auth/principal.hpp"
 #include "controller/http/http_types.hpp"
 #include "shared/net/net.hpp"
 
@@ -18,6 +19,9 @@ void clear_attempts(app_services& s, const std::string& action, const std::strin
 // Checks `password` against `hash` on the hashing pool (an empty hash does the same work and fails, so timing does
 // not tell whether an account exists). A full pool answers api_error 503 with Retry-After.
 net::awaitable<bool> verify_password(app_services& s, std::string hash, std::string password);
+
+// 403 for API tokens: account security (password, deletion, MFA) is changed only in a signed-in session.
+void require_session(const principal& who);
 
 // The User-Agent header cut to what the database stores.
 std::string user_agent_of(const http::request& req);

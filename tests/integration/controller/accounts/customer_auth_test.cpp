@@ -278,6 +278,15 @@ TEST_CASE("customers manage their own API tokens and delete their account") {
                                        R"({"name":"y","scopes":["account:read"],"expires_in_days":1})",
                                        {"Authorization: Bearer " + token, "Content-Type: application/json"}});
   CHECK(token_post.status == 403);
+  auto token_password = fetch(http_request{"POST", c.base_url() + "/api/v1/me/password",
+                                           R"({"current_password":"x","new_password":"another passphrase"})",
+                                           {"Authorization: Bearer " + token, "Content-Type: application/json"}});
+  CHECK(token_password.status == 403);
+  auto narrow = b.post("/api/v1/me/api-tokens", R"({"name":"rental","scopes":["rental:read"],"expires_in_days":1})");
+  REQUIRE(narrow.status == 201);
+  auto narrow_me = fetch(http_request{"GET", c.base_url() + "/api/v1/me", "",
+                                      {"Authorization: Bearer " + std::string(json_of(narrow).at("token").as_string())}});
+  CHECK(narrow_me.status == 403);  // scope account:read is needed
 
   auto id = json_of(created).at("id").as_int64();
   CHECK(b.send("DELETE", "/api/v1/me/api-tokens/" + std::to_string(id), "").status == 200);
