@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "controller/db/sql_errors.hpp"
+#include "controller/db/statements.hpp"
 
 namespace derpmgr::controller::accounts {
 
@@ -16,7 +16,7 @@ namespace {
 using statement = std::unique_ptr<sql::PreparedStatement>;
 using results = std::unique_ptr<sql::ResultSet>;
 
-statement prepare(sql::Connection& conn, const std::string& text) { return statement(conn.prepareStatement(text)); }
+using db::prepare;
 
 constexpr const char* user_columns =
     "SELECT id, email, password_hash, email_verified_at IS NOT NULL, locale, balance_cents, status, created_at, "
@@ -67,17 +67,7 @@ std::optional<std::uint64_t> user_repository::insert(sql::Connection& conn, cons
   ps->setString(2, password_hash);
   ps->setString(3, locale);
   ps->setString(4, format_sql_datetime(now));
-  try {
-    ps->executeUpdate();
-  } catch (const sql::SQLException& e) {
-    if (db::is_duplicate_key(e.getErrorCode())) {
-      return std::nullopt;
-    }
-    throw;
-  }
-  results rs(prepare(conn, "SELECT LAST_INSERT_ID()")->executeQuery());
-  rs->next();
-  return rs->getUInt64(1);
+  return db::insert_returning_id(conn, *ps);
 }
 
 std::optional<user_row> user_repository::by_email(sql::Connection& conn, const std::string& email, bool for_update) {

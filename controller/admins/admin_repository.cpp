@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "controller/db/sql_errors.hpp"
+#include "controller/db/statements.hpp"
 
 namespace derpmgr::controller::admins {
 
@@ -17,13 +17,7 @@ namespace {
 using statement = std::unique_ptr<sql::PreparedStatement>;
 using results = std::unique_ptr<sql::ResultSet>;
 
-statement prepare(sql::Connection& conn, const std::string& text) { return statement(conn.prepareStatement(text)); }
-
-std::optional<std::uint64_t> last_insert_id(sql::Connection& conn) {
-  results rs(prepare(conn, "SELECT LAST_INSERT_ID()")->executeQuery());
-  rs->next();
-  return rs->getUInt64(1);
-}
+using db::prepare;
 
 std::vector<std::string> role_names(sql::Connection& conn, std::uint64_t admin_id) {
   auto ps = prepare(conn,
@@ -83,15 +77,7 @@ std::optional<std::uint64_t> admin_repository::insert(sql::Connection& conn, con
   ps->setString(1, email);
   ps->setString(2, password_hash);
   ps->setString(3, format_sql_datetime(now));
-  try {
-    ps->executeUpdate();
-  } catch (const sql::SQLException& e) {
-    if (db::is_duplicate_key(e.getErrorCode())) {
-      return std::nullopt;
-    }
-    throw;
-  }
-  return last_insert_id(conn);
+  return db::insert_returning_id(conn, *ps);
 }
 
 std::optional<admin_row> admin_repository::by_email(sql::Connection& conn, const std::string& email) {
@@ -186,15 +172,10 @@ std::optional<std::uint64_t> admin_repository::insert_role(sql::Connection& conn
                                                            const auth::permission_set& permissions) {
   auto ps = prepare(conn, "INSERT INTO roles (name, built_in) VALUES (?, FALSE)");
   ps->setString(1, name);
-  try {
-    ps->executeUpdate();
-  } catch (const sql::SQLException& e) {
-    if (db::is_duplicate_key(e.getErrorCode())) {
-      return std::nullopt;
-    }
-    throw;
+  auto id = db::insert_returning_id(conn, *ps);
+  if (!id) {
+    return std::nullopt;
   }
-  auto id = last_insert_id(conn);
   for (const auto& p : permissions) {
     auto add = prepare(conn, "INSERT INTO role_permissions (role_id, permission) VALUES (?, ?)");
     add->setUInt64(1, *id);

@@ -5,8 +5,10 @@
 #include <cppconn/resultset.h>
 
 #include <memory>
+#include <stdexcept>
 
 #include "controller/auth/server_keys.hpp"
+#include "controller/db/statements.hpp"
 #include "shared/tls/random.hpp"
 
 namespace derpmgr::controller::auth {
@@ -39,9 +41,7 @@ std::vector<std::string> split(const std::string& text) {
   return out;
 }
 
-std::unique_ptr<sql::PreparedStatement> prepare(sql::Connection& conn, const char* text) {
-  return std::unique_ptr<sql::PreparedStatement>(conn.prepareStatement(text));
-}
+using db::prepare;
 
 }  // namespace
 
@@ -62,11 +62,11 @@ std::pair<std::uint64_t, std::string> api_token_store::create(sql::Connection& c
   ps->setString(5, join(scopes));
   ps->setString(6, format_sql_datetime(clock_.now()));
   ps->setString(7, format_sql_datetime(expires_at));
-  ps->executeUpdate();
-  auto id_query = prepare(conn, "SELECT LAST_INSERT_ID()");
-  std::unique_ptr<sql::ResultSet> rs(id_query->executeQuery());
-  rs->next();
-  return {rs->getUInt64(1), secret};
+  auto id = db::insert_returning_id(conn, *ps);
+  if (!id) {
+    throw std::runtime_error("API token collision");  // 256 random bits: never in practice
+  }
+  return {*id, secret};
 }
 
 std::vector<api_token_info> api_token_store::list(sql::Connection& conn, principal_kind kind,

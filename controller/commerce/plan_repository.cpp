@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "controller/db/sql_errors.hpp"
+#include "controller/db/statements.hpp"
 
 namespace derpmgr::controller::commerce {
 
@@ -16,7 +17,7 @@ namespace {
 using statement = std::unique_ptr<sql::PreparedStatement>;
 using results = std::unique_ptr<sql::ResultSet>;
 
-statement prepare(sql::Connection& conn, const std::string& text) { return statement(conn.prepareStatement(text)); }
+using db::prepare;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -92,17 +93,7 @@ std::optional<std::uint64_t> plan_repository::insert(sql::Connection& conn, cons
   bind_terms(*ps, terms);
   ps->setString(10, format_sql_datetime(now));
   ps->setString(11, format_sql_datetime(now));
-  try {
-    ps->executeUpdate();
-  } catch (const sql::SQLException& e) {
-    if (db::is_duplicate_key(e.getErrorCode())) {
-      return std::nullopt;
-    }
-    throw;
-  }
-  results rs(prepare(conn, "SELECT LAST_INSERT_ID()")->executeQuery());
-  rs->next();
-  return rs->getUInt64(1);
+  return db::insert_returning_id(conn, *ps);
 }
 
 bool plan_repository::update(sql::Connection& conn, std::uint64_t id, const plan_terms& terms, time_point now,
