@@ -251,8 +251,11 @@ net::awaitable<response> request_password_reset(app_services* s, request req) {
   auth::limit_attempt(*s, req, "reset", email);
   auto token = random_hex(16);
   auto now = s->clk.now();
-  std::string base = s->config.http_public_url.empty() ? "https://" + req.header("host") : s->config.http_public_url;
-  auto link = base + "/reset-password?token=" + token;
+  // Never built from the Host header: a forged Host would send the victim's token to another site.
+  if (s->config.http_public_url.empty()) {
+    throw api_error(503, "not_configured", "password reset needs [http] public_url to be configured");
+  }
+  auto link = s->config.http_public_url + "/reset-password?token=" + token;
   auto unit7 = [s, email, token, now, link](sql::Connection& conn) {
     auto user = user_repository::by_email(conn, email, true);
     if (!user || user->status != "active") {
