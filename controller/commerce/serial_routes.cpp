@@ -1,0 +1,195 @@
+#include "controller/commerce/serial_routes.hpp"
+
+#include <cppconn/connection.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "controller/auth/guarded_routes.hpp"
+#include "controller/auth/request_guard.hpp"
+#include "controller/auth/server_keys.hpp"
+#include "controller/commerce/plan_repository.hpp"
+#include "controller/commerce/serial_code.hpp"
+#include "controller/commerce/serial_repository.hpp"
+#include "controller/db/connection_pool.hpp"
+#include "controller/http/json_body.hpp"
+#include "controller/http/query.hpp"
+#include "controller/http/router.hpp"
+#include "shared/clock/clock.hpp"
+#include "shared/tls/hashing.hpp"
+#include "shared/tls/random.hpp"
+#include "shared/tls/secret_box.hpp"
+
+namespace derpmgr::controller::commerce {
+
+namespace json = boost::json;
+using http::api_error;
+
+namespace {
+
+constexpr int max_batch = 10000;
+
+std::string lookup_hash(const app_services& s, const std::string& canonical) {
+  return to_hex(hmac_sha256(s.keys.serial_lookup_key(), canonical));
+}
+
+net::awaitable<http::response> create_batch(app_services* s, http::request req, auth::principal who) {
+  auto body = http::parse_json_object(req);
+  auto plan_id = static_cast<std::uint64_t>(http::require_int(body, "plan_id", 1, INT64_MAX));
+  auto count = static_cast<int>(http::require_int(body, "count", 1, max_batch));
+  std::optional<std::int64_t> price;
+  if (auto it = body.find("price_cents"); it != body.end() && !it->value().is_null()) {
+    price = http::require_int(body, "price_cents", 0, 1000000000);
+  }
+  auto note = http::optional_string(body, "note", 255).value_or("");
+  auto channel = http::optional_string(body, "channel", 64).value_or("");
+  std::optional<time_point> expires_at;
+  if (auto days = body.find("expires_in_days"); days != body.end() && !days->value().is_null()) {
+    expires_at = s->clk.now() + std::chrono::hours(24 * http::require_int(body, "expires_in_days", 1, 3650));
+  }
+  std::vector<std::string> codes;
+  codes.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    codes.push_back(serial_code::generate());
+  }
+  auto now = s->clk.now();
+  auto event = auth::audit_for(req, "admin", who.id, "serials.batch_created", "");
+  auto unit = [s, plan_id, count, price, note, channel, expires_at, codes, now, event,
+               admin = who.id](sql::Connection& conn) mutable {
+    auto plan = plan_repository::by_id(conn, plan_id);
+    if (!plan) {
+      throw api_error(400, "invalid_field", "no such plan", "plan_id");
+    }
+    auto batch = serial_repository::insert_batch(conn, plan_id, price.value_or(plan->terms.price_cents), count, note,
+                                                 channel, expires_at, admin, now);
+    for (const auto& code : codes) {
+      auto sealed = to_hex(secret_box::seal(s->keys.serial_key(), code, "serial:" + std::to_string(batch)));
+      serial_repository::insert_serial(conn, batch, lookup_hash(*s, code), sealed, serial_code::last_four(code),
+                                       expires_at, now);
+    }
+    event.target = "serial_batch:" + std::to_string(batch);
+    event.details = json::object{{"plan_id", plan_id}, {"count", count}, {"note", note}, {"channel", channel}};
+    s->audit(conn, event);
+    return batch;
+  };
+  auto batch = co_await s->pool.transact(std::move(unit));
+  json::array list;
+  for (const auto& c : codes) {
+    list.emplace_back(c);
+  }
+  co_return http::response::json(201, json::serialize(json::object{{"batch_id", batch}, {"codes", std::move(list)}}));
+}
+
+net::awaitable<http::response> revoke_batch(app_services* s, http::request req, auth::principal who) {
+  auto batch = http::id_param(req);
+  auto event = auth::audit_for(req, "admin", who.id, "serials.batch_revoked", "serial_batch:" + std::to_string(batch));
+  auto unit = [s, batch, event](sql::Connection& conn) mutable {
+    int revoked = serial_repository::revoke_batch(conn, batch);
+    event.details = json::object{{"revoked", revoked}};
+    s->audit(conn, event);
+    return revoked;
+  };
+  auto revoked = co_await s->pool.transact(std::move(unit));
+  co_return http::response::json(200, json::serialize(json::object{{"batch_id", batch}, {"revoked", revoked}}));
+}
+
+enum class redeem_outcome { redeemed, unknown, used, revoked, expired, suspended };
+
+struct redeem_result {
+  redeem_outcome outcome = redeem_outcome::unknown;
+  std::string order_number;
+  std::uint64_t rental_id = 0;
+  std::string kind;
+  time_point expires_at{};
+};
+
+net::awaitable<http::response> redeem(app_services* s, http::request req, auth::principal who) {
+  auto body = http::parse_json_object(req);
+  auto typed = http::require_string(body, "serial", 64);
+  auth::limit_attempt(*s, req, "redeem", std::to_string(who.id));
+  auto canonical = serial_code::normalize(typed);
+  auto now = s->clk.now();
+  auto ip = req.remote_ip;
+  auto ua = auth::user_agent_of(req);
+  auto user_id = who.id;
+  if (!canonical) {
+    auto unit = [user_id, ip, ua, now](sql::Connection& conn) {
+      serial_repository::record_attempt(conn, user_id, std::nullopt, "malformed", ip, ua, now);
+    };
+    co_await s->pool.run(std::move(unit));
+    throw api_error(400, "invalid_serial", "this is not a valid serial number (check for a typo)", "serial");
+  }
+  auto hash = lookup_hash(*s, *canonical);
+  auto event = auth::audit_for(req, "customer", user_id, "serial.redeemed", "user:" + std::to_string(user_id));
+  auto unit = [s, hash, user_id, ip, ua, now, event](sql::Connection& conn) mutable {
+    redeem_result result;
+    auto serial = serial_repository::by_lookup(conn, hash);
+    if (!serial) {
+      serial_repository::record_attempt(conn, user_id, std::nullopt, "unknown", ip, ua, now);
+      return result;
+    }
+    if (!serial_repository::claim(conn, serial->id, user_id, now)) {
+      result.outcome = serial->status == "revoked"                          ? redeem_outcome::revoked
+                       : serial->status == "redeemed"                       ? redeem_outcome::used
+                       : (serial->expires_at && *serial->expires_at <= now) ? redeem_outcome::expired
+                                                                            : redeem_outcome::used;
+      serial_repository::record_attempt(conn, user_id, serial->id, "refused", ip, ua, now);
+      return result;
+    }
+    auto plan = plan_repository::by_id(conn, serial->plan_id);
+    auto current = serial_repository::current_rental(conn, user_id);
+    if (current && current->period.status == "suspended") {
+      throw api_error(409, "rental_suspended", "your rental is suspended; contact support");
+    }
+    std::optional<rental_period> period;
+    if (current) {
+      period = current->period;
+    }
+    auto next = renew(period, plan->terms, now);
+    bool renewal = current && next.starts_at == current->period.starts_at;
+    auto rental_id = serial_repository::save_rental(conn, current ? current->id : 0, user_id, serial->plan_id,
+                                                    plan->terms, next, now);
+    serial_repository::rental_event(conn, rental_id, current ? current->period.status : "", next.status,
+                                    renewal ? "renewed by serial" : "period started by serial", now);
+    result.kind = renewal ? "renewal" : "new";
+    result.order_number = serial_repository::insert_order(conn, user_id, serial->plan_id, rental_id, "serial",
+                                                          serial->id, result.kind, serial->price_cents, now);
+    serial_repository::record_attempt(conn, user_id, serial->id, "redeemed", ip, ua, now);
+    event.details = json::object{{"serial_id", serial->id}, {"order", result.order_number}, {"kind", result.kind}};
+    s->audit(conn, event);
+    result.outcome = redeem_outcome::redeemed;
+    result.rental_id = rental_id;
+    result.expires_at = next.expires_at;
+    return result;
+  };
+  auto result = co_await s->pool.transact(std::move(unit));
+  switch (result.outcome) {
+    case redeem_outcome::redeemed:
+      auth::clear_attempts(*s, "redeem", std::to_string(user_id));
+      co_return http::response::json(200, json::serialize(json::object{{"order", result.order_number},
+                                                                       {"kind", result.kind},
+                                                                       {"rental_id", result.rental_id},
+                                                                       {"expires_at", format_rfc3339(result.expires_at)}}));
+    case redeem_outcome::used:
+      throw api_error(409, "serial_used", "this serial number has already been redeemed", "serial");
+    case redeem_outcome::revoked:
+      throw api_error(410, "serial_revoked", "this serial number was revoked", "serial");
+    case redeem_outcome::expired:
+      throw api_error(410, "serial_expired", "this serial number has expired", "serial");
+    case redeem_outcome::suspended:
+    case redeem_outcome::unknown:
+      break;
+  }
+  throw api_error(404, "unknown_serial", "no such serial number", "serial");
+}
+
+}  // namespace
+
+void add_serial_routes(http::router& routes, app_services& services) {
+  auth::add_admin_route(routes, services, "POST", "/api/v1/admin/serials/batches", "serials:write", create_batch);
+  auth::add_admin_route(routes, services, "POST", "/api/v1/admin/serials/batches/{id}/revoke", "serials:write",
+                        revoke_batch);
+  auth::add_customer_route(routes, services, "POST", "/api/v1/me/redeem", "rental:write", true, redeem);
+}
+
+}  // namespace derpmgr::controller::commerce
