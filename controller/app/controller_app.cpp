@@ -13,6 +13,7 @@
 #include "controller/admins/admin_routes.hpp"
 #include "controller/app/app_services.hpp"
 #include "controller/audit/audit_log.hpp"
+#include "controller/commerce/balance_routes.hpp"
 #include "controller/commerce/plan_routes.hpp"
 #include "controller/commerce/serial_routes.hpp"
 #include "controller/audit/audit_routes.hpp"
@@ -208,6 +209,7 @@ void controller_app::start() {
   notify::add_outbox_routes(s.api_routes, *s.services);
   commerce::add_plan_routes(s.api_routes, *s.services);
   commerce::add_serial_routes(s.api_routes, *s.services);
+  commerce::add_balance_routes(s.api_routes, *s.services);
   auth::add_admin_route(s.api_routes, *s.services, "GET", "/api/v1/admin/audit-log", "audit:read",
                         [](app_services* svc, http::request req, auth::principal) {
                           return audit::handle_audit_list(svc->pool, req);

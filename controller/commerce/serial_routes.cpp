@@ -9,6 +9,7 @@
 #include "controller/auth/request_guard.hpp"
 #include "controller/auth/server_keys.hpp"
 #include "controller/commerce/plan_repository.hpp"
+#include "controller/commerce/purchase.hpp"
 #include "controller/commerce/serial_code.hpp"
 #include "controller/commerce/serial_repository.hpp"
 #include "controller/db/connection_pool.hpp"
@@ -137,29 +138,15 @@ net::awaitable<http::response> redeem(app_services* s, http::request req, auth::
       return result;
     }
     auto plan = plan_repository::by_id(conn, serial->plan_id);
-    auto current = serial_repository::current_rental(conn, user_id);
-    if (current && current->period.status == "suspended") {
-      throw api_error(409, "rental_suspended", "your rental is suspended; contact support");
-    }
-    std::optional<rental_period> period;
-    if (current) {
-      period = current->period;
-    }
-    auto next = renew(period, plan->terms, now);
-    bool renewal = current && next.starts_at == current->period.starts_at;
-    auto rental_id = serial_repository::save_rental(conn, current ? current->id : 0, user_id, serial->plan_id,
-                                                    plan->terms, next, now);
-    serial_repository::rental_event(conn, rental_id, current ? current->period.status : "", next.status,
-                                    renewal ? "renewed by serial" : "period started by serial", now);
-    result.kind = renewal ? "renewal" : "new";
-    result.order_number = serial_repository::insert_order(conn, user_id, serial->plan_id, rental_id, "serial",
-                                                          serial->id, result.kind, serial->price_cents, now);
+    auto bought = apply_purchase(conn, user_id, *plan, "serial", serial->id, serial->price_cents, now);
+    result.kind = bought.kind;
+    result.order_number = bought.order_number;
     serial_repository::record_attempt(conn, user_id, serial->id, "redeemed", ip, ua, now);
     event.details = json::object{{"serial_id", serial->id}, {"order", result.order_number}, {"kind", result.kind}};
     s->audit(conn, event);
     result.outcome = redeem_outcome::redeemed;
-    result.rental_id = rental_id;
-    result.expires_at = next.expires_at;
+    result.rental_id = bought.rental_id;
+    result.expires_at = bought.expires_at;
     return result;
   };
   auto result = co_await s->pool.transact(std::move(unit));

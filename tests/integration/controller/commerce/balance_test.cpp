@@ -1,0 +1,95 @@
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <future>
+#include <vector>
+
+#include "controller/auth/crypto/totp.hpp"
+#include "tests/support/browser.hpp"
+#include "tests/support/controller_fixture.hpp"
+#include "tests/support/mail_sink.hpp"
+#include "tests/support/test_env.hpp"
+
+using namespace derpmgr;
+using namespace derpmgr::test;
+namespace totp = derpmgr::controller::auth::totp;
+
+namespace {
+
+boost::json::object json_of(const http_result& r) {
+  REQUIRE_MESSAGE(!r.body.empty(), "empty body, status " << r.status << " " << r.error);
+  return boost::json::parse(r.body).as_object();
+}
+
+void admin_sign_in(controller_fixture& c, browser& b, const std::string& role) {
+  auto email = unique_name(role) + "@example.com";
+  std::string password = "admin passphrase long";
+  c.create_admin(email, password, role);
+  REQUIRE(b.post("/api/v1/admin/auth/login", R"({"email":")" + email + R"(","password":")" + password + R"("})")
+              .status == 200);
+  auto setup = b.post("/api/v1/admin/auth/mfa/setup", "{}");
+  auto secret = base32_decode(std::string(json_of(setup).at("secret").as_string()));
+  auto code = totp::code(secret, totp::step_at(c.clk->now()), 6, controller::auth::totp_algorithm::sha1);
+  REQUIRE(b.post("/api/v1/admin/auth/mfa/enable", R"({"code":")" + code + R"("})").status == 200);
+}
+
+std::int64_t customer(browser& b, const std::string& email) {
+  std::string body = R"({"email":")" + email + R"(","password":"customer passphrase"})";
+  auto reg = b.post("/api/v1/auth/register", body);
+  REQUIRE(reg.status == 201);
+  auto mail = wait_for_mail(services::from_env().mail_dir, email);
+  REQUIRE(mail);
+  REQUIRE(b.post("/api/v1/auth/verify-email",
+                 R"({"email":")" + email + R"(","code":")" + find_code(mail->body) + R"("})")
+              .status == 200);
+  REQUIRE(b.post("/api/v1/auth/login", body).status == 200);
+  return json_of(reg).at("id").as_int64();
+}
+
+}  // namespace
+
+TEST_CASE("50 concurrent balance purchases never overdraw and the ledger matches the balance") {
+  controller_fixture c("balance");
+  browser admin(c.base_url(), test_origin);
+  admin_sign_in(c, admin, "owner");
+  auto plan = admin.post("/api/v1/admin/plans", R"({"name":"Three days","duration_days":3,)"
+                                                R"("traffic_quota_bytes":10,"device_limit":2,"price_cents":300})");
+  REQUIRE(plan.status == 201);
+  auto plan_id = std::to_string(json_of(plan).at("id").as_int64());
+
+  browser buyer(c.base_url(), test_origin);
+  auto user_id = std::to_string(customer(buyer, unique_name("buyer") + "@example.com"));
+  auto broke = buyer.post("/api/v1/me/renew", R"({"plan_id":)" + plan_id + "}");
+  CHECK(broke.status == 402);
+  auto topup = admin.post("/api/v1/admin/users/" + user_id + "/balance", R"({"amount_cents":1000,"reason":"paid"})");
+  REQUIRE_MESSAGE(topup.status == 200, topup.body);
+  CHECK(json_of(topup).at("balance_cents") == 1000);
+  auto overdraw = admin.post("/api/v1/admin/users/" + user_id + "/balance",
+                             R"({"amount_cents":-5000,"reason":"mistake"})");
+  CHECK(overdraw.status == 409);
+
+  std::vector<std::future<long>> results;
+  for (int i = 0; i < 50; ++i) {
+    results.push_back(std::async(std::launch::async, [&buyer, plan_id] {
+      return buyer.post("/api/v1/me/renew", R"({"plan_id":)" + plan_id + "}").status;
+    }));
+  }
+  int bought = 0;
+  for (auto& f : results) {
+    bought += f.get() == 200 ? 1 : 0;
+  }
+  CHECK(bought == 3);
+  CHECK(c.db.scalar("SELECT balance_cents FROM users WHERE id = " + user_id) == "100");
+  CHECK(c.db.scalar("SELECT SUM(amount_cents) FROM balance_entries WHERE user_id = " + user_id) == "100");
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM orders WHERE source = 'balance' AND status = 'completed'") == "3");
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM rentals") == "1");  // concurrent first purchases share one rental
+  CHECK(c.db.scalar("SELECT DATEDIFF(expires_at, starts_at) FROM rentals") == "9");  // 3 × 3 days, each once
+
+  browser finance(c.base_url(), test_origin);
+  admin_sign_in(c, finance, "support");
+  CHECK(finance.post("/api/v1/admin/users/" + user_id + "/balance", R"({"amount_cents":1,"reason":"x"})").status ==
+        403);
+  auto ledger = admin.get("/api/v1/admin/users/" + user_id + "/balance");
+  REQUIRE(ledger.status == 200);
+  CHECK(json_of(ledger).at("items").as_array().size() == 4);
+}
