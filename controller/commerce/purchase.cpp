@@ -37,6 +37,11 @@ purchase_result apply_purchase(sql::Connection& conn, std::uint64_t user_id, con
   out.kind = renewal ? "renewal" : "new";
   out.order_number = serial_repository::insert_order(conn, user_id, plan.id, out.rental_id, source, serial_id,
                                                      out.kind, amount_cents, now);
+  auto terms = db::prepare(conn, "UPDATE orders SET added_days = ?, added_quota_bytes = ? WHERE number = ?");
+  terms->setInt64(1, plan.terms.duration_days);
+  terms->setUInt64(2, plan.terms.traffic_quota_bytes);
+  terms->setString(3, out.order_number);
+  terms->executeUpdate();
   auto ps = db::prepare(conn, "SELECT id FROM orders WHERE number = ?");
   ps->setString(1, out.order_number);
   std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
