@@ -1,9 +1,12 @@
 #include "controller/commerce/serial_routes.hpp"
 
 #include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
 
 #include "controller/auth/guarded_routes.hpp"
 #include "controller/auth/request_guard.hpp"
@@ -13,6 +16,7 @@
 #include "controller/commerce/serial_code.hpp"
 #include "controller/commerce/serial_repository.hpp"
 #include "controller/db/connection_pool.hpp"
+#include "controller/db/statements.hpp"
 #include "controller/http/json_body.hpp"
 #include "controller/http/query.hpp"
 #include "controller/http/router.hpp"
@@ -170,12 +174,125 @@ net::awaitable<http::response> redeem(app_services* s, http::request req, auth::
   throw api_error(404, "unknown_serial", "no such serial number", "serial");
 }
 
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) {
+    return v;
+  }
+  std::string out = "\"";
+  for (char c : v) {
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  return out + "\"";
+}
+
+net::awaitable<http::response> list_serials(app_services* s, http::request req, auth::principal) {
+  auto q = http::parse_query(req.query);
+  auto limit = http::limit_param(q, 100, 1000);
+  auto status = q["status"];
+  if (!status.empty() && status != "unused" && status != "redeemed" && status != "revoked" && status != "expired") {
+    throw api_error(400, "invalid_field", "status must be unused, redeemed, revoked or expired", "status");
+  }
+  auto batch = static_cast<std::uint64_t>(http::int_param(q, "batch_id", 1, INT64_MAX).value_or(0));
+  auto before = static_cast<std::uint64_t>(http::int_param(q, "cursor", 1, INT64_MAX).value_or(INT64_MAX));
+  auto now = s->clk.now();
+  auto unit = [limit, status, batch, before, now](sql::Connection& conn) {
+    // "expired" is derived: unused codes past their expiry.
+    auto ps = db::prepare(conn,
+                          "SELECT s.id, s.batch_id, b.plan_id, s.last_four, s.status, s.redeemed_by, s.redeemed_at, "
+                          "s.expires_at, s.status = 'unused' AND s.expires_at IS NOT NULL AND s.expires_at <= ? "
+                          "FROM serials s JOIN serial_batches b ON b.id = s.batch_id WHERE (? = 0 OR s.batch_id = ?) "
+                          "AND s.id < ? AND (? = '' OR (? = 'expired' AND s.status = 'unused' AND s.expires_at <= ?) "
+                          "OR (? <> 'expired' AND s.status = ?)) ORDER BY s.id DESC LIMIT ?");
+    auto when = format_sql_datetime(now);
+    ps->setString(1, when);
+    ps->setUInt64(2, batch);
+    ps->setUInt64(3, batch);
+    ps->setUInt64(4, before);
+    ps->setString(5, status);
+    ps->setString(6, status);
+    ps->setString(7, when);
+    ps->setString(8, status);
+    ps->setString(9, status);
+    ps->setInt(10, limit + 1);
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    json::array items;
+    std::uint64_t last = 0;
+    bool more = false;
+    while (rs->next()) {
+      if (static_cast<int>(items.size()) == limit) {
+        more = true;
+        break;
+      }
+      last = rs->getUInt64(1);
+      std::string state = rs->getBoolean(9) ? "expired" : std::string(rs->getString(5));
+      items.emplace_back(json::object{
+          {"id", last},
+          {"batch_id", rs->getUInt64(2)},
+          {"plan_id", rs->getUInt64(3)},
+          {"last_four", std::string(rs->getString(4))},
+          {"status", state},
+          {"redeemed_by", rs->isNull(6) ? json::value(nullptr) : json::value(rs->getUInt64(6))},
+          {"redeemed_at", rs->isNull(7) ? json::value(nullptr)
+                                        : json::value(format_rfc3339(parse_sql_datetime(std::string(rs->getString(7)))))},
+          {"expires_at", rs->isNull(8) ? json::value(nullptr)
+                                       : json::value(format_rfc3339(parse_sql_datetime(std::string(rs->getString(8)))))}});
+    }
+    return json::serialize(json::object{
+        {"items", std::move(items)}, {"next_cursor", more ? json::value(std::to_string(last)) : json::value(nullptr)}});
+  };
+  co_return http::response::json(200, co_await s->pool.run(std::move(unit)));
+}
+
+// Owner re-export of a batch's unredeemed codes (decrypted), as JSON, CSV or one code per line; audited.
+net::awaitable<http::response> export_batch(app_services* s, http::request req, auth::principal who) {
+  auto batch = http::id_param(req);
+  auto q = http::parse_query(req.query);
+  auto format = q["format"].empty() ? std::string("json") : q["format"];
+  if (format != "json" && format != "csv" && format != "text") {
+    throw api_error(400, "invalid_field", "format must be json, csv or text", "format");
+  }
+  auto event = auth::audit_for(req, "admin", who.id, "serials.exported", "serial_batch:" + std::to_string(batch));
+  event.details = json::object{{"format", format}};
+  auto unit = [s, batch, event](sql::Connection& conn) {
+    auto ps = db::prepare(conn, "SELECT code_sealed FROM serials WHERE batch_id = ? AND status = 'unused' ORDER BY id");
+    ps->setUInt64(1, batch);
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    std::vector<std::string> codes;
+    while (rs->next()) {
+      codes.push_back(secret_box::open(s->keys.serial_key(), from_hex(std::string(rs->getString(1))),
+                                       "serial:" + std::to_string(batch)));
+    }
+    s->audit(conn, event);
+    return codes;
+  };
+  auto codes = co_await s->pool.transact(std::move(unit));
+  if (format == "text") {
+    std::string out;
+    for (const auto& c : codes) {
+      out += c + "\n";
+    }
+    co_return http::response::text(200, out);
+  }
+  if (format == "csv") {
+    std::string out = "code,batch_id\n";
+    for (const auto& c : codes) {
+      out += csv_field(c) + "," + std::to_string(batch) + "\n";
+    }
+    co_return http::response::text(200, out, "text/csv; charset=utf-8");
+  }
+  co_return http::response::json(200, json::serialize(json::object{{"batch_id", batch},
+                                                                   {"codes", json::value_from(codes)}}));
+}
+
 }  // namespace
 
 void add_serial_routes(http::router& routes, app_services& services) {
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/serials/batches", "serials:write", create_batch);
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/serials/batches/{id}/revoke", "serials:write",
                         revoke_batch);
+  auth::add_admin_route(routes, services, "GET", "/api/v1/admin/serials", "serials:read", list_serials);
+  auth::add_admin_route(routes, services, "GET", "/api/v1/admin/serials/batches/{id}/export", "serials:export",
+                        export_batch);
   auth::add_customer_route(routes, services, "POST", "/api/v1/me/redeem", "rental:write", true, redeem);
 }
 

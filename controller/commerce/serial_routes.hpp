@@ -9,7 +9,9 @@ class router;
 namespace derpmgr::controller::commerce {
 
 // POST /api/v1/admin/serials/batches (serials:write; the codes are returned once), POST
-// /api/v1/admin/serials/batches/{id}/revoke (serials:write) and POST /api/v1/me/redeem (verified customers).
+// /api/v1/admin/serials/batches/{id}/revoke (serials:write), GET /api/v1/admin/serials (serials:read; last four
+// characters only), GET /api/v1/admin/serials/batches/{id}/export?format=json|csv|text (serials:export, owners;
+// audited) and POST /api/v1/me/redeem (verified customers).
 void add_serial_routes(http::router& routes, app_services& services);
 
 }  // namespace derpmgr::controller::commerce

@@ -155,3 +155,31 @@ TEST_CASE("unverified customers cannot redeem") {
   CHECK(r.status == 403);
   CHECK(error_code(r) == "email_not_verified");
 }
+
+TEST_CASE("serial lists show only the last four characters; owners re-export unredeemed codes") {
+  controller_fixture c("export");
+  browser owner(c.base_url(), test_origin);
+  admin_sign_in(c, owner);
+  auto codes = make_codes(owner, 3);
+  auto batch_id = codes.back();
+  browser b(c.base_url(), test_origin);
+  customer_sign_in(b, unique_name("buyer") + "@example.com");
+  REQUIRE(b.post("/api/v1/me/redeem", R"({"serial":")" + codes[0] + R"("})").status == 200);
+
+  auto list = owner.get("/api/v1/admin/serials?batch_id=" + batch_id);
+  REQUIRE(list.status == 200);
+  CHECK(json_of(list).at("items").as_array().size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(list.body.find(codes[static_cast<std::size_t>(i)].substr(5, 11)) == std::string::npos);
+  }
+  auto redeemed = owner.get("/api/v1/admin/serials?status=redeemed&batch_id=" + batch_id);
+  CHECK(json_of(redeemed).at("items").as_array().size() == 1);
+  CHECK(owner.get("/api/v1/admin/serials?status=bogus").status == 400);
+
+  auto text = owner.get("/api/v1/admin/serials/batches/" + batch_id + "/export?format=text");
+  REQUIRE(text.status == 200);
+  CHECK(text.body == codes[1] + "\n" + codes[2] + "\n");
+  auto csv = owner.get("/api/v1/admin/serials/batches/" + batch_id + "/export?format=csv");
+  CHECK(csv.body.rfind("code,batch_id\n", 0) == 0);
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'serials.exported'") == "2");
+}
