@@ -4,7 +4,7 @@
 #include <future>
 #include <vector>
 
-#include "controller/auth/crypto/totp.hpp"
+#include "tests/support/api_helpers.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/mail_sink.hpp"
@@ -12,53 +12,22 @@
 
 using namespace derpmgr;
 using namespace derpmgr::test;
-namespace totp = derpmgr::controller::auth::totp;
 
 namespace {
-
-boost::json::object json_of(const http_result& r) {
-  REQUIRE_MESSAGE(!r.body.empty(), "empty body, status " << r.status << " " << r.error);
-  return boost::json::parse(r.body).as_object();
-}
-
-void admin_sign_in(controller_fixture& c, browser& b, const std::string& role) {
-  auto email = unique_name(role) + "@example.com";
-  std::string password = "admin passphrase long";
-  c.create_admin(email, password, role);
-  REQUIRE(b.post("/api/v1/admin/auth/login", R"({"email":")" + email + R"(","password":")" + password + R"("})")
-              .status == 200);
-  auto setup = b.post("/api/v1/admin/auth/mfa/setup", "{}");
-  auto secret = base32_decode(std::string(json_of(setup).at("secret").as_string()));
-  auto code = totp::code(secret, totp::step_at(c.clk->now()), 6, controller::auth::totp_algorithm::sha1);
-  REQUIRE(b.post("/api/v1/admin/auth/mfa/enable", R"({"code":")" + code + R"("})").status == 200);
-}
-
-std::int64_t customer(browser& b, const std::string& email) {
-  std::string body = R"({"email":")" + email + R"(","password":"customer passphrase"})";
-  auto reg = b.post("/api/v1/auth/register", body);
-  REQUIRE(reg.status == 201);
-  auto mail = wait_for_mail(services::from_env().mail_dir, email);
-  REQUIRE(mail);
-  REQUIRE(b.post("/api/v1/auth/verify-email",
-                 R"({"email":")" + email + R"(","code":")" + find_code(mail->body) + R"("})")
-              .status == 200);
-  REQUIRE(b.post("/api/v1/auth/login", body).status == 200);
-  return json_of(reg).at("id").as_int64();
-}
 
 }  // namespace
 
 TEST_CASE("50 concurrent balance purchases never overdraw and the ledger matches the balance") {
   controller_fixture c("balance");
   browser admin(c.base_url(), test_origin);
-  admin_sign_in(c, admin, "owner");
+  sign_in_admin(c, admin, "owner");
   auto plan = admin.post("/api/v1/admin/plans", R"({"name":"Three days","duration_days":3,)"
                                                 R"("traffic_quota_bytes":10,"device_limit":2,"price_cents":300})");
   REQUIRE(plan.status == 201);
   auto plan_id = std::to_string(json_of(plan).at("id").as_int64());
 
   browser buyer(c.base_url(), test_origin);
-  auto user_id = std::to_string(customer(buyer, unique_name("buyer") + "@example.com"));
+  auto user_id = std::to_string(sign_in_customer(buyer, unique_name("buyer") + "@example.com"));
   auto broke = buyer.post("/api/v1/me/renew", R"({"plan_id":)" + plan_id + "}");
   CHECK(broke.status == 402);
   auto topup = admin.post("/api/v1/admin/users/" + user_id + "/balance", R"({"amount_cents":1000,"reason":"paid"})");
@@ -86,7 +55,7 @@ TEST_CASE("50 concurrent balance purchases never overdraw and the ledger matches
   CHECK(c.db.scalar("SELECT DATEDIFF(expires_at, starts_at) FROM rentals") == "9");  // 3 × 3 days, each once
 
   browser finance(c.base_url(), test_origin);
-  admin_sign_in(c, finance, "support");
+  sign_in_admin(c, finance, "support");
   CHECK(finance.post("/api/v1/admin/users/" + user_id + "/balance", R"({"amount_cents":1,"reason":"x"})").status ==
         403);
   auto ledger = admin.get("/api/v1/admin/users/" + user_id + "/balance");
@@ -97,13 +66,13 @@ TEST_CASE("50 concurrent balance purchases never overdraw and the ledger matches
 TEST_CASE("refunding a balance order returns the money and takes back its time, never before now") {
   controller_fixture c("refund");
   browser admin(c.base_url(), test_origin);
-  admin_sign_in(c, admin, "owner");
+  sign_in_admin(c, admin, "owner");
   auto plan = admin.post("/api/v1/admin/plans", R"({"name":"Month","duration_days":30,)"
                                                 R"("traffic_quota_bytes":100,"device_limit":2,"price_cents":500})");
   REQUIRE(plan.status == 201);
   auto plan_id = std::to_string(json_of(plan).at("id").as_int64());
   browser buyer(c.base_url(), test_origin);
-  auto user_id = std::to_string(customer(buyer, unique_name("buyer") + "@example.com"));
+  auto user_id = std::to_string(sign_in_customer(buyer, unique_name("buyer") + "@example.com"));
   REQUIRE(admin.post("/api/v1/admin/users/" + user_id + "/balance", R"({"amount_cents":1000,"reason":"paid"})")
               .status == 200);
   REQUIRE(buyer.post("/api/v1/me/renew", R"({"plan_id":)" + plan_id + "}").status == 200);

@@ -2,7 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "controller/auth/crypto/totp.hpp"
+#include "tests/support/api_helpers.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/mail_sink.hpp"
@@ -10,32 +10,8 @@
 
 using namespace derpmgr;
 using namespace derpmgr::test;
-namespace totp = derpmgr::controller::auth::totp;
 
 namespace {
-
-boost::json::object json_of(const http_result& r) {
-  REQUIRE_MESSAGE(!r.body.empty(), "empty body, status " << r.status << " " << r.error);
-  return boost::json::parse(r.body).as_object();
-}
-
-std::string error_field(const http_result& r) {
-  auto err = json_of(r).at("error").as_object();
-  return err.contains("field") ? std::string(err.at("field").as_string()) : "";
-}
-
-// Signs in an admin with `role` and TOTP enrolled.
-void sign_in(controller_fixture& c, browser& b, const std::string& role) {
-  auto email = unique_name(role) + "@example.com";
-  std::string password = "admin passphrase long";
-  c.create_admin(email, password, role);
-  REQUIRE(b.post("/api/v1/admin/auth/login", R"({"email":")" + email + R"(","password":")" + password + R"("})")
-              .status == 200);
-  auto setup = b.post("/api/v1/admin/auth/mfa/setup", "{}");
-  auto secret = base32_decode(std::string(json_of(setup).at("secret").as_string()));
-  auto code = totp::code(secret, totp::step_at(c.clk->now()), 6, controller::auth::totp_algorithm::sha1);
-  REQUIRE(b.post("/api/v1/admin/auth/mfa/enable", R"({"code":")" + code + R"("})").status == 200);
-}
 
 const std::string monthly =
     R"({"name":"Monthly","duration_days":30,"traffic_quota_bytes":107374182400,"device_limit":5,)"
@@ -46,7 +22,7 @@ const std::string monthly =
 TEST_CASE("admins create, list and edit plans; customers see only active ones") {
   controller_fixture c("plans");
   browser admin(c.base_url(), test_origin);
-  sign_in(c, admin, "admin");
+  sign_in_admin(c, admin, "admin");
   auto created = admin.post("/api/v1/admin/plans", monthly);
   REQUIRE_MESSAGE(created.status == 201, created.body);
   auto plan = json_of(created);
@@ -73,7 +49,7 @@ TEST_CASE("admins create, list and edit plans; customers see only active ones") 
 TEST_CASE("plan input is validated field by field and writes need plans:write") {
   controller_fixture c("planval");
   browser admin(c.base_url(), test_origin);
-  sign_in(c, admin, "admin");
+  sign_in_admin(c, admin, "admin");
   auto zero_days = admin.post("/api/v1/admin/plans", R"({"name":"X","duration_days":0,"traffic_quota_bytes":1,)"
                                                      R"("device_limit":1,"price_cents":1})");
   CHECK(zero_days.status == 400);
@@ -88,7 +64,7 @@ TEST_CASE("plan input is validated field by field and writes need plans:write") 
   CHECK(error_field(missing) == "name");
 
   browser finance(c.base_url(), test_origin);
-  sign_in(c, finance, "finance");
+  sign_in_admin(c, finance, "finance");
   CHECK(finance.get("/api/v1/admin/plans").status == 200);
   CHECK(finance.post("/api/v1/admin/plans", monthly).status == 403);
 }

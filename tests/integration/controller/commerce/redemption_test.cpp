@@ -4,7 +4,7 @@
 #include <future>
 #include <vector>
 
-#include "controller/auth/crypto/totp.hpp"
+#include "tests/support/api_helpers.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/mail_sink.hpp"
@@ -12,40 +12,8 @@
 
 using namespace derpmgr;
 using namespace derpmgr::test;
-namespace totp = derpmgr::controller::auth::totp;
 
 namespace {
-
-boost::json::object json_of(const http_result& r) {
-  REQUIRE_MESSAGE(!r.body.empty(), "empty body, status " << r.status << " " << r.error);
-  return boost::json::parse(r.body).as_object();
-}
-
-std::string error_code(const http_result& r) { return std::string(json_of(r).at("error").at("code").as_string()); }
-
-void admin_sign_in(controller_fixture& c, browser& b) {
-  auto email = unique_name("owner") + "@example.com";
-  std::string password = "admin passphrase long";
-  c.create_admin(email, password, "owner");
-  REQUIRE(b.post("/api/v1/admin/auth/login", R"({"email":")" + email + R"(","password":")" + password + R"("})")
-              .status == 200);
-  auto setup = b.post("/api/v1/admin/auth/mfa/setup", "{}");
-  auto secret = base32_decode(std::string(json_of(setup).at("secret").as_string()));
-  auto code = totp::code(secret, totp::step_at(c.clk->now()), 6, controller::auth::totp_algorithm::sha1);
-  REQUIRE(b.post("/api/v1/admin/auth/mfa/enable", R"({"code":")" + code + R"("})").status == 200);
-}
-
-// A verified, signed-in customer.
-void customer_sign_in(browser& b, const std::string& email) {
-  std::string body = R"({"email":")" + email + R"(","password":"customer passphrase"})";
-  REQUIRE(b.post("/api/v1/auth/register", body).status == 201);
-  auto mail = wait_for_mail(services::from_env().mail_dir, email);
-  REQUIRE(mail);
-  REQUIRE(b.post("/api/v1/auth/verify-email",
-                 R"({"email":")" + email + R"(","code":")" + find_code(mail->body) + R"("})")
-              .status == 200);
-  REQUIRE(b.post("/api/v1/auth/login", body).status == 200);
-}
 
 std::vector<std::string> make_codes(browser& admin, int count, int days = 30) {
   auto plan = admin.post("/api/v1/admin/plans", R"({"name":")" + unique_name("plan") + R"(","duration_days":)" +
@@ -70,14 +38,14 @@ std::vector<std::string> make_codes(browser& admin, int count, int days = 30) {
 TEST_CASE("100 concurrent redemptions of one serial: exactly one wins") {
   controller_fixture c("redeem");
   browser admin(c.base_url(), test_origin);
-  admin_sign_in(c, admin);
+  sign_in_admin(c, admin, "owner");
   auto codes = make_codes(admin, 1);
   auto code = codes[0];
 
   std::vector<std::unique_ptr<browser>> customers;
   for (int i = 0; i < 4; ++i) {
     customers.push_back(std::make_unique<browser>(c.base_url(), test_origin));
-    customer_sign_in(*customers.back(), unique_name("buyer") + "@example.com");
+    sign_in_customer(*customers.back(), unique_name("buyer") + "@example.com");
   }
   std::vector<std::future<long>> results;
   for (int i = 0; i < 100; ++i) {
@@ -107,11 +75,11 @@ TEST_CASE("100 concurrent redemptions of one serial: exactly one wins") {
 TEST_CASE("typos, revoked batches and reuse each get their own error; renewal moves the expiry once") {
   controller_fixture c("serials");
   browser admin(c.base_url(), test_origin);
-  admin_sign_in(c, admin);
+  sign_in_admin(c, admin, "owner");
   auto codes = make_codes(admin, 3, 30);
   auto batch_id = codes.back();
   browser b(c.base_url(), test_origin);
-  customer_sign_in(b, unique_name("buyer") + "@example.com");
+  sign_in_customer(b, unique_name("buyer") + "@example.com");
 
   auto typo = codes[0];
   typo[7] = typo[7] == 'A' ? 'B' : 'A';
@@ -159,11 +127,11 @@ TEST_CASE("unverified customers cannot redeem") {
 TEST_CASE("serial lists show only the last four characters; owners re-export unredeemed codes") {
   controller_fixture c("export");
   browser owner(c.base_url(), test_origin);
-  admin_sign_in(c, owner);
+  sign_in_admin(c, owner, "owner");
   auto codes = make_codes(owner, 3);
   auto batch_id = codes.back();
   browser b(c.base_url(), test_origin);
-  customer_sign_in(b, unique_name("buyer") + "@example.com");
+  sign_in_customer(b, unique_name("buyer") + "@example.com");
   REQUIRE(b.post("/api/v1/me/redeem", R"({"serial":")" + codes[0] + R"("})").status == 200);
 
   auto list = owner.get("/api/v1/admin/serials?batch_id=" + batch_id);
