@@ -98,7 +98,7 @@ net::awaitable<http::response> revoke_batch(app_services* s, http::request req, 
   co_return http::response::json(200, json::serialize(json::object{{"batch_id", batch}, {"revoked", revoked}}));
 }
 
-enum class redeem_outcome { redeemed, unknown, used, revoked, expired, suspended };
+enum class redeem_outcome { redeemed, unknown, used, revoked, expired };
 
 struct redeem_result {
   redeem_outcome outcome = redeem_outcome::unknown;
@@ -167,7 +167,6 @@ net::awaitable<http::response> redeem(app_services* s, http::request req, auth::
       throw api_error(410, "serial_revoked", "this serial number was revoked", "serial");
     case redeem_outcome::expired:
       throw api_error(410, "serial_expired", "this serial number has expired", "serial");
-    case redeem_outcome::suspended:
     case redeem_outcome::unknown:
       break;
   }

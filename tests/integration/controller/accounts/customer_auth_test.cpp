@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "controller/auth/crypto/totp.hpp"
+#include "tests/support/api_helpers.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/mail_sink.hpp"
@@ -14,18 +15,6 @@ using namespace derpmgr;
 using namespace derpmgr::test;
 
 namespace {
-
-boost::json::object json_of(const http_result& r) {
-  REQUIRE_MESSAGE(!r.body.empty(), "empty body, status " << r.status << " " << r.error);
-  return boost::json::parse(r.body).as_object();
-}
-
-std::string error_code(const http_result& r) { return std::string(json_of(r).at("error").at("code").as_string()); }
-
-std::string error_field(const http_result& r) {
-  auto err = json_of(r).at("error").as_object();
-  return err.contains("field") ? std::string(err.at("field").as_string()) : "";
-}
 
 std::string unique_email(const std::string& who) { return unique_name(who) + "@example.com"; }
 

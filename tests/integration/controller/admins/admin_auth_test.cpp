@@ -8,6 +8,7 @@
 #include "controller/audit/audit_verify_command.hpp"
 #include "controller/auth/crypto/totp.hpp"
 #include "controller/auth/permissions.hpp"
+#include "tests/support/api_helpers.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
 #include "tests/support/mail_sink.hpp"
@@ -20,13 +21,6 @@ namespace totp = derpmgr::controller::auth::totp;
 namespace {
 
 const std::string password = "admin passphrase long";
-
-boost::json::object json_of(const http_result& r) {
-  REQUIRE_MESSAGE(!r.body.empty(), "empty body, status " << r.status << " " << r.error);
-  return boost::json::parse(r.body).as_object();
-}
-
-std::string error_code(const http_result& r) { return std::string(json_of(r).at("error").at("code").as_string()); }
 
 std::string login_body(const std::string& email, const std::string& code = "") {
   std::string out = R"({"email":")" + email + R"(","password":")" + password + "\"";
