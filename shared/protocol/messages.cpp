@@ -141,12 +141,13 @@ std::string encode(const desired_delta& m) {
     remove.emplace_back(id);
   }
   return with_type("desired_delta",
-                   json::object{{"generation", m.generation}, {"upsert", std::move(upsert)}, {"remove", std::move(remove)}});
+                   json::object{{"base_generation", m.base_generation}, {"generation", m.generation}, {"upsert", std::move(upsert)}, {"remove", std::move(remove)}});
 }
 
 desired_delta delta_from(const json::object& body) {
   desired_delta m;
   m.generation = get_int(body, "generation");
+  m.base_generation = get_int_or(body, "base_generation", m.generation - 1);
   for (const auto& a : get_array_or_empty(body, "upsert")) {
     m.upsert.push_back(allocation_from_json(a));
   }

@@ -69,8 +69,10 @@ struct status {
   std::vector<std::string> errors;  // node-wide problems (Docker unreachable, image missing, ...)
 };
 
-// controller → agent: apply these changes on top of generation - 1.
+// controller → agent: apply these changes on top of base_generation. Generations may skip numbers (several
+// changes can commit between two deltas); an agent whose generation is not base_generation asks for a snapshot.
 struct desired_delta {
+  std::int64_t base_generation = 0;
   std::int64_t generation = 0;
   std::vector<allocation_spec> upsert;
   std::vector<std::int64_t> remove;
