@@ -10,8 +10,10 @@ namespace sql {
 class Connection;
 }
 
+#include "shared/clock/clock.hpp"
+
 namespace derpmgr {
-class clock;
+class certificate_authority;
 }
 
 namespace derpmgr::controller {
@@ -63,6 +65,8 @@ struct app_services {
   mail_enqueuer enqueue_mail;
   audit_appender audit;
   std::function<void()> wake_mailer;  // send promptly after a commit that enqueued mail
+  const certificate_authority* agent_ca;  // null when no CA is set up (command-line tools)
+  time_point started_at;                  // when this controller started (fleet liveness grace)
 };
 
 }  // namespace derpmgr::controller

@@ -14,6 +14,10 @@
 #include "controller/app/app_services.hpp"
 #include "controller/audit/audit_log.hpp"
 #include "controller/commerce/balance_routes.hpp"
+#include "controller/fleet/agent_listener.hpp"
+#include "controller/fleet/ca_files.hpp"
+#include "controller/fleet/fleet_hub.hpp"
+#include "controller/fleet/fleet_routes.hpp"
 #include "controller/commerce/order_routes.hpp"
 #include "controller/commerce/plan_routes.hpp"
 #include "controller/commerce/serial_routes.hpp"
@@ -39,6 +43,7 @@
 #include "controller/notify/smtp_mailer.hpp"
 #include "controller/ops/health_routes.hpp"
 #include "shared/clock/clock.hpp"
+#include "shared/tls/certificate_authority.hpp"
 #include "shared/tls/random.hpp"
 #include "shared/tls/x509.hpp"
 #include "shared/version.hpp"
@@ -99,6 +104,9 @@ struct controller_app::impl {
   notify::outbox mail_outbox;
   std::unique_ptr<notify::outbox_worker> mail_worker;
   audit::audit_log audit_chain;
+  std::unique_ptr<certificate_authority> agent_ca;
+  std::unique_ptr<fleet::fleet_hub> hub;
+  std::unique_ptr<fleet::agent_listener> agents;
   std::unique_ptr<app_services> services;
   bool prepared = false;
   bool started = false;
@@ -185,7 +193,8 @@ void controller_app::prepare() {
         if (state->mail_worker) {
           state->mail_worker->wake();
         }
-      }});
+      },
+      nullptr, s.clk->now()});
   s.prepared = true;
 }
 
@@ -193,6 +202,8 @@ void controller_app::start() {
   prepare();
   auto& s = *impl_;
   const auto& cfg = s.config;
+  s.agent_ca = std::make_unique<certificate_authority>(fleet::load_ca(fleet::ca_directory(cfg)));
+  s.services->agent_ca = s.agent_ca.get();
   auto* pool = s.pool.get();
   s.metrics.add_gauge("derpmgr_db_pool_threads", "Database pool worker threads.", "",
                       [pool] { return static_cast<double>(pool->stats().threads); });
@@ -212,6 +223,7 @@ void controller_app::start() {
   commerce::add_serial_routes(s.api_routes, *s.services);
   commerce::add_balance_routes(s.api_routes, *s.services);
   commerce::add_order_routes(s.api_routes, *s.services);
+  fleet::add_fleet_routes(s.api_routes, *s.services);
   auth::add_admin_route(s.api_routes, *s.services, "GET", "/api/v1/admin/audit-log", "audit:read",
                         [](app_services* svc, http::request req, auth::principal) {
                           return audit::handle_audit_list(svc->pool, req);
@@ -243,8 +255,22 @@ void controller_app::start() {
   metrics_options.listen = listen_address::parse(cfg.metrics_listen);
   metrics_options.access_log = false;
   s.metrics_server = std::make_unique<http::http_server>(s.ioc, metrics_options, nullptr, s.metrics_routes, nullptr);
+  s.hub = std::make_unique<fleet::fleet_hub>(s.ioc, *s.pool, *s.clk, s.replica_id);
+  fleet::agent_listener_options agent_options;
+  agent_options.listen = listen_address::parse(cfg.agents_listen);
+  agent_options.handshakes_per_second = static_cast<double>(cfg.agents_handshakes_per_second);
+  agent_options.handshake_burst = static_cast<double>(cfg.agents_handshake_burst);
+  agent_options.per_ip_per_second = agent_options.handshakes_per_second;
+  agent_options.per_ip_burst = agent_options.handshake_burst;
+  agent_options.profile = fleet::container_profile{cfg.derper_image, cfg.derper_memory_limit_mb * 1024 * 1024,
+                                                   cfg.derper_pids_limit};
+  s.agents = std::make_unique<fleet::agent_listener>(s.ioc, agent_options, *s.agent_ca, *s.hub, *s.services);
+  s.hub->start();
   s.api->start();
+  s.agents->start();
   s.metrics_server->start();
+  s.metrics.add_gauge("derpmgr_agent_sessions", "Agent sessions held by this replica.", "",
+                      [hub = s.hub.get()] { return static_cast<double>(hub->session_count()); });
   if (s.mail_worker) {
     s.mail_worker->start();
   }
@@ -274,6 +300,12 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   if (s.api) {
     s.api->stop();
   }
+  if (s.agents) {
+    s.agents->stop();
+  }
+  if (s.hub) {
+    s.hub->stop();
+  }
   if (s.metrics_server) {
     s.metrics_server->stop();
   }
@@ -290,6 +322,8 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   }
   s.threads.clear();
   s.api.reset();
+  s.agents.reset();
+  s.hub.reset();
   s.metrics_server.reset();
   s.mail_worker.reset();
   s.services.reset();
@@ -312,6 +346,10 @@ void controller_app::run_until_signal() {
 }
 
 std::uint16_t controller_app::http_port() const { return impl_->api ? impl_->api->port() : 0; }
+
+std::uint16_t controller_app::agents_port() const { return impl_->agents ? impl_->agents->port() : 0; }
+
+const std::string& controller_app::replica_id() const { return impl_->replica_id; }
 
 std::uint16_t controller_app::metrics_port() const {
   return impl_->metrics_server ? impl_->metrics_server->port() : 0;

@@ -42,6 +42,8 @@ class controller_app {
   app_services& services();
   std::uint16_t http_port() const;
   std::uint16_t metrics_port() const;
+  std::uint16_t agents_port() const;
+  const std::string& replica_id() const;
 
  private:
   struct impl;

@@ -10,6 +10,7 @@
 #include "controller/audit/audit_verify_command.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/migrations.hpp"
+#include "controller/fleet/ca_files.hpp"
 #include "shared/clock/clock.hpp"
 #include "shared/log/logging.hpp"
 #include "shared/tls/random.hpp"
@@ -89,10 +90,13 @@ int run_cli(int argc, char** argv) {
   admin_create_cmd->add_option("--email", admin_email, "the admin's email")->required();
   admin_create_cmd->add_option("--role", admin_role, "a role name (owner, admin, operator, finance, support, auditor)");
   admin_create_cmd->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+  auto* ca_cmd = cli.add_subcommand("ca", "the internal CA that signs agent certificates");
+  ca_cmd->require_subcommand(1);
+  auto* ca_init_cmd = ca_cmd->add_subcommand("init", "create the agent CA once (does nothing when it exists)");
   auto* audit_cmd = cli.add_subcommand("audit", "the audit log");
   audit_cmd->require_subcommand(1);
   auto* audit_verify_cmd = audit_cmd->add_subcommand("verify", "check the audit hash chain; non-zero when broken");
-  for (auto* cmd : {serve_cmd, migrate_cmd, admin_create_cmd, audit_verify_cmd}) {
+  for (auto* cmd : {serve_cmd, migrate_cmd, admin_create_cmd, audit_verify_cmd, ca_init_cmd}) {
     cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   }
   try {
@@ -113,6 +117,13 @@ int run_cli(int argc, char** argv) {
     }
     if (admin_create_cmd->parsed()) {
       return admin_create(config_file, admin_email, admin_role, password_stdin);
+    }
+    if (ca_init_cmd->parsed()) {
+      auto dir = fleet::ca_directory(load(config_file));
+      bool made = fleet::init_ca(dir);
+      std::cout << (made ? "created the agent CA in " : "the agent CA already exists in ") << dir.string() << "\n"
+                << "fingerprint: " << fleet::load_ca(dir).fingerprint() << "\n";
+      return 0;
     }
     if (audit_verify_cmd->parsed()) {
       return audit::audit_verify_command(load(config_file));

@@ -21,6 +21,14 @@ const std::vector<config_key>& schema() {
       {"http", "body_limit", t::integer, std::int64_t{1024 * 1024}},
       {"http", "threads", t::integer, std::int64_t{2}},
       {"agents", "listen", t::string, std::string{":8444"}},
+      {"agents", "public_url", t::string, std::string{}},
+      {"agents", "ca_dir", t::string, std::string{}},
+      {"agents", "handshakes_per_second", t::integer, std::int64_t{100}},
+      {"agents", "handshake_burst", t::integer, std::int64_t{200}},
+      {"agents", "restart_grace_seconds", t::integer, std::int64_t{120}},
+      {"derper", "image", t::string, std::string{"derpmgr/derper:latest"}},
+      {"derper", "memory_limit_mb", t::integer, std::int64_t{256}},
+      {"derper", "pids_limit", t::integer, std::int64_t{256}},
       {"metrics", "listen", t::string, std::string{"127.0.0.1:9464"}},
       {"state", "dir", t::string, std::string{"/var/lib/derpmgr"}},
       {"smtp", "url", t::string, std::string{}},
@@ -67,6 +75,14 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.http_body_limit = v.get_int("http", "body_limit");
   c.http_threads = v.get_int("http", "threads");
   c.agents_listen = v.get_string("agents", "listen");
+  c.agents_public_url = v.get_string("agents", "public_url");
+  c.agents_ca_dir = v.get_string("agents", "ca_dir");
+  c.agents_handshakes_per_second = v.get_int("agents", "handshakes_per_second");
+  c.agents_handshake_burst = v.get_int("agents", "handshake_burst");
+  c.agents_restart_grace_seconds = v.get_int("agents", "restart_grace_seconds");
+  c.derper_image = v.get_string("derper", "image");
+  c.derper_memory_limit_mb = v.get_int("derper", "memory_limit_mb");
+  c.derper_pids_limit = v.get_int("derper", "pids_limit");
   c.metrics_listen = v.get_string("metrics", "listen");
   c.state_dir = v.get_string("state", "dir");
   c.smtp_url = v.get_string("smtp", "url");
@@ -86,6 +102,17 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   check_range("[database] pool_size", c.database_pool_size, 1, 256);
   check_range("[http] body_limit", c.http_body_limit, 1024, 64 * 1024 * 1024);
   check_range("[http] threads", c.http_threads, 1, 64);
+  check_range("[agents] handshakes_per_second", c.agents_handshakes_per_second, 1, 100000);
+  check_range("[agents] handshake_burst", c.agents_handshake_burst, 1, 100000);
+  check_range("[agents] restart_grace_seconds", c.agents_restart_grace_seconds, 0, 3600);
+  check_range("[derper] memory_limit_mb", c.derper_memory_limit_mb, 16, 65536);
+  check_range("[derper] pids_limit", c.derper_pids_limit, 16, 65536);
+  if (c.derper_image.empty()) {
+    throw config_error("[derper] image must not be empty");
+  }
+  if (!c.agents_public_url.empty() && c.agents_public_url.rfind("https://", 0) != 0) {
+    throw config_error("[agents] public_url must start with https://");
+  }
   check_range("[auth] customer_idle_hours", c.auth_customer_idle_hours, 1, 24 * 365);
   check_range("[auth] customer_session_hours", c.auth_customer_session_hours, 1, 24 * 365);
   if ((c.http_tls_cert.empty()) != (c.http_tls_key.empty())) {

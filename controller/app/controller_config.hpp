@@ -23,6 +23,14 @@ struct controller_config {
   std::int64_t http_body_limit = 0;
   std::int64_t http_threads = 2;
   std::string agents_listen;
+  std::string agents_public_url;  // what agents dial (install command); empty: public_url's host, listen's port
+  std::string agents_ca_dir;      // empty: <state dir>/ca; replicas share it
+  std::int64_t agents_handshakes_per_second = 100;
+  std::int64_t agents_handshake_burst = 200;
+  std::int64_t agents_restart_grace_seconds = 120;
+  std::string derper_image;
+  std::int64_t derper_memory_limit_mb = 256;
+  std::int64_t derper_pids_limit = 256;
   std::string metrics_listen;
   std::filesystem::path state_dir;
   std::string smtp_url;

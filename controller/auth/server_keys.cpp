@@ -21,7 +21,9 @@ server_keys::server_keys(std::string master)
       code_key_(derive(master, "code-hmac")),
       totp_key_(derive(master, "totp-aes")),
       serial_key_(derive(master, "serial-aes")),
-      serial_lookup_key_(derive(master, "serial-hmac")) {
+      serial_lookup_key_(derive(master, "serial-hmac")),
+      allocation_key_(derive(master, "allocation-aes")),
+      admission_key_(derive(master, "admission-hmac")) {
   if (master.size() != 32) {
     throw std::runtime_error("the master key must be 32 bytes");
   }
@@ -43,6 +45,11 @@ std::string server_keys::token_hash(const std::string& secret) const { return to
 
 std::string server_keys::code_hash(const std::string& purpose, std::uint64_t owner, const std::string& code) const {
   return to_hex(hmac_sha256(code_key_, purpose + ":" + std::to_string(owner) + ":" + code));
+}
+
+std::string server_keys::admission_token(std::uint64_t allocation_id, std::uint64_t config_version) const {
+  return to_hex(hmac_sha256(admission_key_, std::to_string(allocation_id) + ":" + std::to_string(config_version)))
+      .substr(0, 32);
 }
 
 }  // namespace derpmgr::controller::auth

@@ -24,6 +24,11 @@ class server_keys {
   // AES-256-GCM key for serial codes at rest, and the HMAC key for serial lookup.
   const std::string& serial_key() const { return serial_key_; }
   const std::string& serial_lookup_key() const { return serial_lookup_key_; }
+  // AES-256-GCM key for allocation (container certificate) private keys at rest.
+  const std::string& allocation_key() const { return allocation_key_; }
+  // The admission token of one allocation version: derived, never stored (128 bits, hex), so every replica and
+  // every snapshot give the agent the same value and a new config version gets a new token.
+  std::string admission_token(std::uint64_t allocation_id, std::uint64_t config_version) const;
 
  private:
   std::string token_key_;
@@ -31,6 +36,8 @@ class server_keys {
   std::string totp_key_;
   std::string serial_key_;
   std::string serial_lookup_key_;
+  std::string allocation_key_;
+  std::string admission_key_;
 };
 
 }  // namespace derpmgr::controller::auth

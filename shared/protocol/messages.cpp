@@ -160,6 +160,24 @@ desired_delta delta_from(const json::object& body) {
   return m;
 }
 
+desired_delta diff_states(const desired_state& from, const desired_state& to) {
+  desired_delta d;
+  d.base_generation = from.generation;
+  d.generation = to.generation;
+  for (const auto& a : to.allocations) {
+    const auto* old = from.find(a.id);
+    if (old == nullptr || !(*old == a)) {
+      d.upsert.push_back(a);
+    }
+  }
+  for (const auto& a : from.allocations) {
+    if (to.find(a.id) == nullptr) {
+      d.remove.push_back(a.id);
+    }
+  }
+  return d;
+}
+
 std::string encode_snapshot_request() { return with_type("snapshot_request", json::object{}); }
 
 std::string encode(const renew& m) { return with_type("renew", json::object{{"csr_pem", m.csr_pem}}); }

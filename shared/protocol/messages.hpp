@@ -78,6 +78,9 @@ struct desired_delta {
   std::vector<std::int64_t> remove;
 };
 
+// What turns `from` into `to`: changed or new allocations, and the ids that disappeared.
+desired_delta diff_states(const desired_state& from, const desired_state& to);
+
 // agent → controller: a fresh key's CSR, sent at 50–66 % of the certificate's life.
 struct renew {
   std::string csr_pem;

@@ -77,3 +77,21 @@ TEST_CASE("hello, status and enrollment round trip") {
   CHECK(er.token == "t");
   CHECK_THROWS_AS(enroll_request_from(R"({"token":5})"), protocol_error);
 }
+
+TEST_CASE("a diff carries exactly what changed") {
+  desired_state from{7, 12, {spec(1), spec(2), spec(3)}};
+  desired_state to = from;
+  to.generation = 15;
+  to.allocations[1].allowed_keys.push_back("nodekey:" + std::string(64, 'b'));
+  to.allocations.erase(to.allocations.begin());
+  to.allocations.push_back(spec(9));
+  auto d = diff_states(from, to);
+  CHECK(d.base_generation == 12);
+  CHECK(d.generation == 15);
+  REQUIRE(d.upsert.size() == 2);
+  CHECK(d.upsert[0].id == 2);
+  CHECK(d.upsert[1].id == 9);
+  CHECK(d.remove == std::vector<std::int64_t>{1});
+  apply_delta(from, d.generation, d.upsert, d.remove);
+  CHECK(from == to);
+}
