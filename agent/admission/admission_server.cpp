@@ -211,7 +211,7 @@ net::awaitable<void> serve_connection(admission_server::impl* self, tcp::socket 
 net::awaitable<void> accept_connections(admission_server::impl* self) {
   for (;;) {
     auto executor = self->thread_count > 1 ? net::any_io_executor(net::make_strand(*self->io))
-                                             : net::any_io_executor(self->io->get_executor());
+                                           : net::any_io_executor(self->io->get_executor());
     auto [error, socket] = co_await self->acceptor->async_accept(executor, use_tuple);
     if (error == net::error::operation_aborted || !self->acceptor->is_open()) {
       co_return;
@@ -234,7 +234,9 @@ net::awaitable<void> accept_connections(admission_server::impl* self) {
 admission_server::admission_server(admission_options options, admission_table& table)
     : impl_(std::make_unique<impl>(std::move(options), table)) {}
 
-admission_server::~admission_server() { stop(); }
+admission_server::~admission_server() {
+  stop();
+}
 
 void admission_server::start() {
   impl& s = *impl_;
@@ -243,18 +245,24 @@ void admission_server::start() {
   }
   const int threads = std::max(1, s.options.threads);
   s.io.emplace(threads);
-  const auto address = s.options.listen.host.empty() ? net::ip::address(net::ip::address_v6::any())
-                                                     : net::ip::make_address(s.options.listen.host);
-  const tcp::endpoint endpoint(address, s.options.listen.port);
-  s.acceptor.emplace(*s.io);
-  s.acceptor->open(endpoint.protocol());
-  s.acceptor->set_option(tcp::acceptor::reuse_address(true));
-  if (s.options.listen.host.empty()) {
-    s.acceptor->set_option(net::ip::v6_only(false));
+  try {
+    const auto address = s.options.listen.host.empty() ? net::ip::address(net::ip::address_v6::any())
+                                                       : net::ip::make_address(s.options.listen.host);
+    const tcp::endpoint endpoint(address, s.options.listen.port);
+    s.acceptor.emplace(*s.io);
+    s.acceptor->open(endpoint.protocol());
+    s.acceptor->set_option(tcp::acceptor::reuse_address(true));
+    if (s.options.listen.host.empty()) {
+      s.acceptor->set_option(net::ip::v6_only(false));
+    }
+    s.acceptor->bind(endpoint);
+    s.acceptor->listen(net::socket_base::max_listen_connections);
+    s.port = s.acceptor->local_endpoint().port();
+  } catch (...) {
+    s.acceptor.reset();
+    s.io.reset();
+    throw;
   }
-  s.acceptor->bind(endpoint);
-  s.acceptor->listen(net::socket_base::max_listen_connections);
-  s.port = s.acceptor->local_endpoint().port();
   s.thread_count = threads;
   net::co_spawn(*s.io, accept_connections(&s), net::detached);
   for (int i = 0; i < threads; ++i) {
@@ -264,7 +272,9 @@ void admission_server::start() {
                threads, threads == 1 ? "" : "s");
 }
 
-std::uint16_t admission_server::port() const { return impl_->port; }
+std::uint16_t admission_server::port() const {
+  return impl_->port;
+}
 
 void admission_server::stop() {
   impl& s = *impl_;

@@ -31,7 +31,7 @@ class admission_server {
   admission_server(const admission_server&) = delete;
   admission_server& operator=(const admission_server&) = delete;
 
-  // Binds and starts serving; throws std::system_error when the address cannot be bound.
+  // Binds and starts serving; throws boost::system::system_error when the address cannot be bound.
   void start();
   // The bound port (the real one when listening on port 0); 0 before start().
   std::uint16_t port() const;

@@ -120,7 +120,9 @@ std::string rate_config_json(const protocol::allocation_spec& spec) {
 
 container_layout::container_layout(layout_options options) : options_(std::move(options)) {}
 
-fs::path container_layout::allocations_dir() const { return options_.state_dir / "allocations"; }
+fs::path container_layout::allocations_dir() const {
+  return options_.state_dir / "allocations";
+}
 
 allocation_paths container_layout::paths(const protocol::allocation_spec& spec) const {
   if (!safe_host(spec.public_host)) {
@@ -220,8 +222,7 @@ std::vector<std::int64_t> container_layout::allocations_on_disk() const {
     const std::string name = it->path().filename().string();
     std::int64_t id = 0;
     auto [rest, parse_error] = std::from_chars(name.data(), name.data() + name.size(), id);
-    if (parse_error == std::errc{} && rest == name.data() + name.size() && id > 0 &&
-        std::to_string(id) == name) {
+    if (parse_error == std::errc{} && rest == name.data() + name.size() && id > 0 && std::to_string(id) == name) {
       ids.push_back(id);
     }
   }

@@ -18,9 +18,9 @@ inline constexpr const char* generation_label = "derpmgr.generation";
 
 // What the agent decides around every derper container, beyond the allocation itself.
 struct layout_options {
-  std::filesystem::path state_dir;    // allocations live under <state_dir>/allocations/<id>/
-  std::string admission_host = "127.0.0.1";  // where derper reaches the admission endpoint (DESIGN §5)
-  std::uint16_t admission_port = 7946;       // the port of `[admission] listen`, for -verify-client-url
+  std::filesystem::path state_dir;                          // allocations live under <state_dir>/allocations/<id>/
+  std::string admission_host = "127.0.0.1";                 // where derper reaches the admission endpoint (DESIGN §5)
+  std::uint16_t admission_port = 7946;                      // the port of `[admission] listen`, for -verify-client-url
   std::int64_t default_memory_bytes = 256LL * 1024 * 1024;  // when the allocation sets none
   std::int64_t default_pids_limit = 256;                    // likewise
   std::string log_max_size = "10m";

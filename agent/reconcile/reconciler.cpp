@@ -48,8 +48,7 @@ std::string seconds_text(steady::duration d) {
 
 std::string exit_text(const container_details& details) {
   if (details.oom_killed) {
-    return "container was killed for exceeding its memory limit (exit code " + std::to_string(details.exit_code) +
-           ")";
+    return "container was killed for exceeding its memory limit (exit code " + std::to_string(details.exit_code) + ")";
   }
   return "container exited with code " + std::to_string(details.exit_code);
 }
@@ -314,8 +313,8 @@ net::awaitable<void> reconciler::converge_allocation(pass& p, protocol::allocati
           const crash_record& record = crashes_[spec.id];
           const auto now = now_();
           if (now < record.retry_at) {
-            p.set(spec, state_error, "exited: " + exit_text(*details) + "; restarting in " +
-                                         seconds_text(record.retry_at - now));
+            p.set(spec, state_error,
+                  "exited: " + exit_text(*details) + "; restarting in " + seconds_text(record.retry_at - now));
             co_return;
           }
           spdlog::info("reconcile: restarting container {} ({})", keeper->name, exit_text(*details));

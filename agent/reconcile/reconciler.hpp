@@ -33,10 +33,10 @@ struct reconciler_options {
 
 // What one pass of convergence left behind.
 struct reconcile_result {
-  std::int64_t generation = 0;                        // the desired generation converged to
+  std::int64_t generation = 0;                           // the desired generation converged to
   std::vector<protocol::allocation_status> allocations;  // one per desired allocation, sorted by id
-  std::vector<std::string> errors;                    // node-wide problems (Docker unreachable)
-  bool changed = false;                               // containers were created, started or removed
+  std::vector<std::string> errors;                       // node-wide problems (Docker unreachable)
+  bool changed = false;                                  // containers were created, started or removed
 };
 
 // Converges the Docker engine to a node's desired state, touching only containers labelled with that node's id.
@@ -67,8 +67,8 @@ class reconciler {
     std::string error;
   };
   struct crash_record {
-    int count = 0;                                  // consecutive quick deaths
-    std::string finished_at;                        // Docker's FinishedAt of the last death counted
+    int count = 0;            // consecutive quick deaths
+    std::string finished_at;  // Docker's FinishedAt of the last death counted
     int exit_code = 0;
     std::chrono::steady_clock::time_point retry_at;  // no restart before this
     std::chrono::steady_clock::time_point started;   // when this reconciler last started it

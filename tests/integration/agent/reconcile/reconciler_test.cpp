@@ -184,7 +184,9 @@ class node_fixture {
   }
 
   // A fresh reconciler over the same node and state dir: the agent after a restart.
-  void restart_agent() { reconciler_ = std::make_unique<reconciler>(docker_, options_, [this] { return now_; }); }
+  void restart_agent() {
+    reconciler_ = std::make_unique<reconciler>(docker_, options_, [this] { return now_; });
+  }
   void advance(std::chrono::seconds d) { now_ += d; }
   void also_remove(std::string name) { extra_containers_.push_back(std::move(name)); }
 
@@ -384,9 +386,8 @@ TEST_CASE("reconciler: containers without our labels or with another node's are 
   }
   container_spec other_node = foreign;
   other_node.name = unique_name("derpmgr_other_node");
-  other_node.labels = {{"derpmgr.node", std::to_string(node.node_id() + 1)},
-                       {"derpmgr.allocation", "1"},
-                       {"derpmgr.generation", "1"}};
+  other_node.labels = {
+      {"derpmgr.node", std::to_string(node.node_id() + 1)}, {"derpmgr.allocation", "1"}, {"derpmgr.generation", "1"}};
   container_spec unlabelled = foreign;
   unlabelled.name = unique_name("derpmgr_unlabelled");
   std::vector<std::string> foreign_ids;
@@ -437,8 +438,8 @@ TEST_CASE("reconciler: after a crash, duplicates, orphans and half-made containe
   check_all_running(result, 2);
   const auto after = node.by_allocation();
   REQUIRE(after.size() == 2);
-  CHECK(after.at(1).id == keeper);        // the canonical one kept
-  CHECK(after.at(2).id == half_made);     // started, not recreated
+  CHECK(after.at(1).id == keeper);     // the canonical one kept
+  CHECK(after.at(2).id == half_made);  // started, not recreated
   CHECK(node.list().size() == 2);
   CHECK(node.layout().allocations_on_disk() == std::vector<std::int64_t>{1, 2});
 }

@@ -22,7 +22,9 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-std::string key(char digit) { return "nodekey:" + std::string(64, digit); }
+std::string key(char digit) {
+  return "nodekey:" + std::string(64, digit);
+}
 
 std::string body(const std::string& node_key) {
   return R"({"NodePublic":")" + node_key + R"(","Source":"203.0.113.5"})";
@@ -47,9 +49,7 @@ struct running_server {
     server.start();
   }
 
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(server.port()) + path;
-  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
   derpmgr::test::http_result post(const std::string& path, const std::string& text) const {
     return derpmgr::test::post_json(url(path), text);
   }
@@ -66,8 +66,8 @@ std::string read_response(tcp::socket& socket, net::streambuf& buffer) {
   if (buffer.size() < header_end + length) {
     net::read(socket, buffer, net::transfer_exactly(header_end + length - buffer.size()));
   }
-  std::string response(net::buffers_begin(buffer.data()), net::buffers_begin(buffer.data()) +
-                                                               static_cast<std::ptrdiff_t>(header_end + length));
+  std::string response(net::buffers_begin(buffer.data()),
+                       net::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(header_end + length));
   buffer.consume(header_end + length);
   return response;
 }
@@ -95,14 +95,14 @@ TEST_CASE("admission server: admits exactly the allowed keys of the token's allo
   CHECK(s.post("/admit/tok-2", body(key('b'))).body == R"({"Allow":true})");
 
   for (const auto& [path, text] : std::vector<std::pair<std::string, std::string>>{
-           {"/admit/tok-1", body(key('b'))},                          // the other allocation's key
-           {"/admit/tok-1", body(key('c'))},                          // a key nobody allowed
-           {"/admit/tok-9", body(key('a'))},                          // unknown token
-           {"/admit/", body(key('a'))},                               // no token
+           {"/admit/tok-1", body(key('b'))},                           // the other allocation's key
+           {"/admit/tok-1", body(key('c'))},                           // a key nobody allowed
+           {"/admit/tok-9", body(key('a'))},                           // unknown token
+           {"/admit/", body(key('a'))},                                // no token
            {"/admit/tok-1", body("nodekey:" + std::string(64, 'A'))},  // uppercase hex
-           {"/admit/tok-1", body("nodekey:abc")},                     // short key
-           {"/admit/tok-1", R"({"NodePublic":)"},                     // malformed JSON
-           {"/admit/tok-1", ""},                                      // empty body
+           {"/admit/tok-1", body("nodekey:abc")},                      // short key
+           {"/admit/tok-1", R"({"NodePublic":)"},                      // malformed JSON
+           {"/admit/tok-1", ""},                                       // empty body
            {"/admit/tok-1", "[]"},
        }) {
     CAPTURE(path);
@@ -145,7 +145,8 @@ TEST_CASE("admission server: keep-alive, pipelining and a query string on one co
   CHECK(first.find("Connection: close") == std::string::npos);
 
   // Two requests in one write; the answers come back in order on the same connection.
-  net::write(socket, net::buffer(request("/admit/tok-1?x=1", body(key('b'))) + request("/admit/tok-2", body(key('b')))));
+  net::write(socket,
+             net::buffer(request("/admit/tok-1?x=1", body(key('b'))) + request("/admit/tok-2", body(key('b')))));
   CHECK(read_response(socket, buffer).ends_with(R"({"Allow":false})"));
   CHECK(read_response(socket, buffer).ends_with(R"({"Allow":true})"));
 
@@ -164,7 +165,9 @@ TEST_CASE("admission server: a chunked body is read like any other") {
   socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), s.server.port()));
   const std::string text = body(key('a'));
   std::ostringstream chunk_size;
-  chunk_size << std::hex << 10 << "\r\n" << text.substr(0, 10) << "\r\n" << (text.size() - 10) << "\r\n"
+  chunk_size << std::hex << 10 << "\r\n"
+             << text.substr(0, 10) << "\r\n"
+             << (text.size() - 10) << "\r\n"
              << text.substr(10) << "\r\n0\r\n\r\n";
   net::write(socket, net::buffer("POST /admit/tok-1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
                                  chunk_size.str()));
@@ -193,8 +196,20 @@ TEST_CASE("admission server: stop closes the listener and can be called twice") 
   const auto port = s.server.port();
   s.server.stop();
   s.server.stop();
-  const auto after = derpmgr::test::post_json("http://127.0.0.1:" + std::to_string(port) + "/admit/tok-1",
-                                              body(key('a')));
+  const auto after =
+      derpmgr::test::post_json("http://127.0.0.1:" + std::to_string(port) + "/admit/tok-1", body(key('a')));
   CHECK(after.status == 0);
   CHECK_FALSE(after.error.empty());
+}
+
+TEST_CASE("admission server: an address already in use is an error at start, and a later start can succeed") {
+  running_server first;
+  derpmgr::system_clock clock;
+  admission_table table(clock);
+  admission_server second(admission_options{.listen = {"127.0.0.1", first.server.port()}}, table);
+  CHECK_THROWS_AS(second.start(), boost::system::system_error);
+  CHECK(second.port() == 0);
+  first.server.stop();
+  second.start();
+  CHECK(second.port() != 0);
 }

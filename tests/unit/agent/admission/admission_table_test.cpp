@@ -12,7 +12,9 @@ using derpmgr::protocol::desired_state;
 
 namespace {
 
-std::string key(char digit) { return "nodekey:" + std::string(64, digit); }
+std::string key(char digit) {
+  return "nodekey:" + std::string(64, digit);
+}
 
 std::string body(const std::string& node_key, const std::string& source = "203.0.113.5") {
   return R"({"NodePublic":")" + node_key + R"(","Source":")" + source + R"("})";

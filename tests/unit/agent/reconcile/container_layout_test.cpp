@@ -56,9 +56,9 @@ TEST_CASE("container layout: derper's flags exactly as DESIGN §5") {
   const allocation_spec spec = sample_spec();
   CHECK(derper_args(spec, "127.0.0.1", 7946) ==
         std::vector<std::string>{"-a", "127.0.0.2:40123", "-stun-port", "40123", "-http-port", "-1", "-certmode",
-                                 "manual", "-certdir", "/certs", "-hostname", "127.0.0.2", "-c",
-                                 "/data/derper.key", "-verify-client-url",
-                                 "http://127.0.0.1:7946/admit/Zk3_tok-en", "-verify-client-url-fail-open=false"});
+                                 "manual", "-certdir", "/certs", "-hostname", "127.0.0.2", "-c", "/data/derper.key",
+                                 "-verify-client-url", "http://127.0.0.1:7946/admit/Zk3_tok-en",
+                                 "-verify-client-url-fail-open=false"});
 }
 
 TEST_CASE("container layout: the listen flag for all addresses, IPv4 and IPv6") {
