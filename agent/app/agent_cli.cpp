@@ -10,6 +10,11 @@
 #include <iostream>
 
 #include "agent/app/agent_config.hpp"
+#include "agent/app/agent_runtime.hpp"
+#include "agent/channel/agent_identity.hpp"
+#include "agent/channel/enroll_command.hpp"
+#include "agent/reconcile/desired_store.hpp"
+#include "shared/clock/clock.hpp"
 #include "agent/docker/engine_client.hpp"
 #include "shared/log/logging.hpp"
 #include "shared/version.hpp"
@@ -18,30 +23,57 @@ namespace derpmgr::agent {
 
 namespace {
 
-net::awaitable<engine_version> probe_engine(std::shared_ptr<engine_client> docker) {
-  co_return co_await docker->version();
-}
-
-int run(const std::string& config_file) {
+agent_config load(const std::string& config_file) {
   std::optional<std::filesystem::path> file;
   if (!config_file.empty()) {
     file = config_file;
   }
   auto cfg = agent_config::load(file);
   init_logging(cfg.log_level);
-  net::io_context ioc;
+  return cfg;
+}
+
+int run(const std::string& config_file) {
+  auto cfg = load(config_file);
+  net::io_context ioc(1);
   auto docker = std::make_shared<engine_client>(cfg.docker_socket);
-  auto probe = net::co_spawn(ioc, probe_engine(docker), net::use_future);
-  ioc.run();
-  auto engine = probe.get();
-  spdlog::info("derpmgr-agent {}: Docker engine {} (API {}) at {}", version, engine.version, engine.api_version,
-               cfg.docker_socket);
-  ioc.restart();
+  agent_runtime runtime(ioc.get_executor(), cfg, docker);
+  runtime.start();
+  spdlog::info("derpmgr-agent {} running; admission on {}", version, cfg.admission_listen);
   net::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code&, int sig) {
-    spdlog::info("received signal {}, shutting down", sig);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    spdlog::info("received signal {}, shutting down (containers keep running)", sig);
+    runtime.stop();
+    ioc.stop();
   });
   ioc.run();
+  return 0;
+}
+
+int enroll(const std::string& config_file, const std::string& controller_url, const std::string& token) {
+  auto cfg = load(config_file);
+  auto node = enroll_agent(cfg.state_dir, controller_url, token);
+  std::cout << "enrolled as node " << node << "; start the agent with `derpmgr-agent run`\n";
+  return 0;
+}
+
+int status(const std::string& config_file) {
+  auto cfg = load(config_file);
+  auto identity = agent_identity::load(cfg.state_dir);
+  if (!identity) {
+    std::cout << "not enrolled\n";
+    return 1;
+  }
+  auto until = std::chrono::time_point_cast<time_point::duration>(identity->not_after());
+  std::cout << "node " << identity->node_id << " at " << identity->controller_url << "\n"
+            << "certificate valid until " << format_rfc3339(until)
+            << (identity->expired(std::chrono::system_clock::now()) ? " (EXPIRED: re-enrol)" : "") << "\n";
+  if (auto desired = desired_store(cfg.state_dir).load()) {
+    std::cout << "desired generation " << desired->generation << ", " << desired->allocations.size()
+              << " allocation(s)\n";
+  } else {
+    std::cout << "no desired state yet\n";
+  }
   return 0;
 }
 
@@ -52,8 +84,16 @@ int run_cli(int argc, char** argv) {
   cli.require_subcommand(1);
   std::string config_file;
   auto* run_cmd = cli.add_subcommand("run", "run the agent until SIGTERM/SIGINT");
+  auto* enroll_cmd = cli.add_subcommand("enroll", "enroll this host with a one-time token from the console");
+  auto* status_cmd = cli.add_subcommand("status", "show the enrollment and the desired state");
   auto* version_cmd = cli.add_subcommand("version", "print the version");
-  run_cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  std::string controller_url;
+  std::string token;
+  enroll_cmd->add_option("--controller", controller_url, "the controller's agent URL (https://host:8444)")->required();
+  enroll_cmd->add_option("--token", token, "the enrollment token")->required();
+  for (auto* cmd : {run_cmd, enroll_cmd, status_cmd}) {
+    cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -66,6 +106,12 @@ int run_cli(int argc, char** argv) {
     }
     if (run_cmd->parsed()) {
       return run(config_file);
+    }
+    if (enroll_cmd->parsed()) {
+      return enroll(config_file, controller_url, token);
+    }
+    if (status_cmd->parsed()) {
+      return status(config_file);
     }
   } catch (const std::exception& e) {
     std::cerr << "derpmgr-agent: " << e.what() << "\n";
