@@ -1,5 +1,6 @@
 #include "tests/derper_standin/admission_check.hpp"
 
+#include <strings.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -13,7 +14,6 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
-#include <strings.h>
 
 namespace derpmgr::standin {
 
@@ -89,7 +89,8 @@ net::awaitable<admission_decision> check_admission(verify_url url, bool fail_ope
     failure = write_ec;
   }
   if (!failure) {
-    auto [header_ec, read] = co_await http::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    auto [header_ec, read] =
+        co_await http::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
     failure = header_ec;
   }
   if (failure) {

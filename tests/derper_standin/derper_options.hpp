@@ -15,9 +15,9 @@ flag_set derper_flag_set();
 
 // The flags the stand-in acts on, checked.
 struct derper_options {
-  listen_address addr;      // -a (":3340" with -dev)
-  bool serve_tls = false;   // port 443 or -certmode manual, as derper decides
-  std::string certmode;     // only "manual" can serve TLS here
+  listen_address addr;     // -a (":3340" with -dev)
+  bool serve_tls = false;  // port 443 or -certmode manual, as derper decides
+  std::string certmode;    // only "manual" can serve TLS here
   std::string certdir;
   std::string hostname;
   long long http_port = 80;  // only -1 (no extra plain listener) is implemented; other values are ignored

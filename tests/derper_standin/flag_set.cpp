@@ -149,7 +149,9 @@ void check_go_duration(std::string_view s) {
   }
 }
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 }  // namespace
 
@@ -249,9 +251,13 @@ const std::string& flag_set::text(std::string_view name) const {
   return values_.find(name)->second;
 }
 
-bool flag_set::boolean(std::string_view name) const { return text(name) == "true"; }
+bool flag_set::boolean(std::string_view name) const {
+  return text(name) == "true";
+}
 
-long long flag_set::integer(std::string_view name) const { return parse_go_int(text(name)); }
+long long flag_set::integer(std::string_view name) const {
+  return parse_go_int(text(name));
+}
 
 bool flag_set::was_set(std::string_view name) const {
   spec(name);

@@ -1,5 +1,6 @@
 #include "tests/derper_standin/http_server.hpp"
 
+#include <strings.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <charconv>
 #include <chrono>
-#include <strings.h>
 
 #include "tests/derper_standin/admission_check.hpp"
 #include "tests/derper_standin/log_line.hpp"
@@ -186,8 +186,8 @@ net::awaitable<bool> send_bytes(Stream& stream, const request_parser::value_type
     }
   }
   if (!n) {
-    string_response res = text_response(http::status::bad_request, req,
-                                        "n must be a byte count up to " + std::to_string(max_test_bytes));
+    string_response res =
+        text_response(http::status::bad_request, req, "n must be a byte count up to " + std::to_string(max_test_bytes));
     bool ok = co_await write(stream, std::move(res));
     co_return ok;
   }
@@ -257,8 +257,8 @@ net::awaitable<bool> upgrade_derp(Stream& stream, beast::flat_buffer& buffer, co
     decision = co_await check_admission(*settings->verify, settings->verify_fail_open, key, client_ip);
   }
   std::string via = settings->verify ? " (verify " + settings->verify->endpoint() + ")" : "";
-  log_line("derper: " + std::string(decision.admitted ? "admitted " : "refused ") + key + " from " + client_ip +
-           ": " + decision.reason + via);
+  log_line("derper: " + std::string(decision.admitted ? "admitted " : "refused ") + key + " from " + client_ip + ": " +
+           decision.reason + via);
   if (!decision.admitted) {
     string_response res = text_response(http::status::forbidden, req, "client not admitted");
     res.keep_alive(false);

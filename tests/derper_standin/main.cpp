@@ -97,7 +97,8 @@ int run(const flag_set& flags) {
   line += options.verify ? "; verify-client-url " + options.verify->endpoint() +
                                (options.verify_fail_open ? " failing open" : " failing closed")
                          : "; no verify-client-url";
-  line += options.key_path.empty() ? "; throwaway key" : (key.created() ? "; created " : "; loaded ") + options.key_path;
+  line +=
+      options.key_path.empty() ? "; throwaway key" : (key.created() ? "; created " : "; loaded ") + options.key_path;
   if (options.http_port != -1) {
     line += "; -http-port " + std::to_string(options.http_port) + " ignored";
   }

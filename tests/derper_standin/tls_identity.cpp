@@ -83,10 +83,9 @@ std::unique_ptr<tls_identity> tls_identity::load(const std::string& certdir, con
                              "\" (" + crt + ", " + key + "): " + openssl_reason());
   }
   X509* leaf = SSL_CTX_get0_certificate(ctx);
-  int match = self->hostname_is_ip_
-                  ? X509_check_ip_asc(leaf, hostname.c_str(), 0)
-                  : X509_check_host(leaf, hostname.c_str(), hostname.size(), X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
-                                    nullptr);
+  int match = self->hostname_is_ip_ ? X509_check_ip_asc(leaf, hostname.c_str(), 0)
+                                    : X509_check_host(leaf, hostname.c_str(), hostname.size(),
+                                                      X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr);
   if (match != 1) {
     throw std::runtime_error("derper: can not start cert provider: cert invalid for hostname \"" + hostname +
                              "\": its subject alternative names do not include it");
