@@ -20,6 +20,7 @@ mysql_user=derpmgr
 mysql_password=derpmgr-test
 smtp_port=${DERPMGR_TEST_SMTP_PORT:-2525}
 image=derpmgr-test-busybox:latest
+derper_image=derpmgr-test-derper:latest
 docker_sock=/var/run/docker.sock
 
 mysql_dir=$run/mysql
@@ -272,6 +273,10 @@ docker_start() {
   fi
   env -u DOCKER_CONTEXT DOCKER_HOST="unix://$docker_sock" "$here/scripts/test_image.sh" 9>&- ||
     die "could not build the test image $image"
+  # Needs the stand-in binary: scripts/test.sh and demo.sh build before they start the services.
+  env -u DOCKER_CONTEXT DOCKER_HOST="unix://$docker_sock" DERPMGR_TEST_DERPER_IMAGE="$derper_image" \
+    "$here/scripts/derper_image.sh" --if-built 9>&- >/dev/null ||
+    die "could not build the derper image $derper_image"
 }
 
 docker_stop() {
@@ -378,6 +383,7 @@ print_env() {
     DERPMGR_TEST_MYSQL_PASSWORD "$mysql_password"
     DERPMGR_TEST_DOCKER_SOCKET "$docker_sock"
     DERPMGR_TEST_IMAGE "$image"
+    DERPMGR_TEST_DERPER_IMAGE "$derper_image"
     DERPMGR_TEST_SMTP_HOST 127.0.0.1
     DERPMGR_TEST_SMTP_PORT "$smtp_port"
     DERPMGR_TEST_MAIL_DIR "$mail_dir"

@@ -27,6 +27,9 @@ services services::from_env() {
   s.mysql_password = require_env("DERPMGR_TEST_MYSQL_PASSWORD");
   s.docker_socket = require_env("DERPMGR_TEST_DOCKER_SOCKET");
   s.test_image = require_env("DERPMGR_TEST_IMAGE");
+  // Optional: a services.sh env from before the derper image existed does not export it.
+  const char* derper_image = std::getenv("DERPMGR_TEST_DERPER_IMAGE");
+  s.derper_image = derper_image != nullptr && *derper_image != '\0' ? derper_image : "derpmgr-test-derper:latest";
   s.smtp_host = require_env("DERPMGR_TEST_SMTP_HOST");
   s.smtp_port = std::stoi(require_env("DERPMGR_TEST_SMTP_PORT"));
   s.mail_dir = require_env("DERPMGR_TEST_MAIL_DIR");

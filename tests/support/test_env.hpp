@@ -15,6 +15,7 @@ struct services {
   std::string mysql_password;
   std::string docker_socket;
   std::string test_image;
+  std::string derper_image;  // the derper stand-in's image (scripts/derper_image.sh)
   std::string smtp_host;
   int smtp_port = 0;
   std::string mail_dir;
