@@ -176,7 +176,7 @@ net::awaitable<http::response> redeem(app_services* s, http::request req, auth::
   throw api_error(404, "unknown_serial", "no such serial number", "serial");
 }
 
-// The redeemer filter: a user id, or an email address looked up to one (0 when nobody has it).
+// The ?redeemer= filter: a user id (stored in `user_id`), or an email address returned for lookup.
 std::optional<std::string> redeemer_email(const std::string& redeemer, std::uint64_t& user_id) {
   if (redeemer.empty()) {
     return std::nullopt;
