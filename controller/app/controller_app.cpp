@@ -18,6 +18,8 @@
 #include "controller/fleet/ca_files.hpp"
 #include "controller/fleet/fleet_hub.hpp"
 #include "controller/fleet/fleet_routes.hpp"
+#include "controller/commerce/finance_routes.hpp"
+#include "controller/commerce/history_routes.hpp"
 #include "controller/commerce/order_routes.hpp"
 #include "controller/commerce/plan_routes.hpp"
 #include "controller/commerce/serial_routes.hpp"
@@ -224,6 +226,8 @@ void controller_app::start() {
   commerce::add_balance_routes(s.api_routes, *s.services);
   commerce::add_order_routes(s.api_routes, *s.services);
   fleet::add_fleet_routes(s.api_routes, *s.services);
+  commerce::add_finance_routes(s.api_routes, *s.services);
+  commerce::add_history_routes(s.api_routes, *s.services);
   auth::add_admin_route(s.api_routes, *s.services, "GET", "/api/v1/admin/audit-log", "audit:read",
                         [](app_services* svc, http::request req, auth::principal) {
                           return audit::handle_audit_list(svc->pool, req);

@@ -7,8 +7,11 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "controller/app/controller_config.hpp"
 #include "controller/auth/guarded_routes.hpp"
 #include "controller/auth/request_guard.hpp"
+#include "controller/commerce/business_calendar.hpp"
+#include "controller/commerce/csv_writer.hpp"
 #include "controller/commerce/purchase.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/statements.hpp"
@@ -32,11 +35,30 @@ struct order_query {
   int limit = 50;
 };
 
-json::object list_orders(sql::Connection& conn, const order_query& q) {
+// One order as lists and exports show it.
+struct order_line {
+  std::uint64_t id = 0;
+  std::string number;
+  std::uint64_t user_id = 0;
+  std::string user_email;  // "" once the account is deleted
+  std::uint64_t plan_id = 0;
+  std::string plan_name;
+  std::optional<std::uint64_t> rental_id;
+  std::string source;
+  std::string kind;
+  std::int64_t amount_cents = 0;
+  std::string status;
+  time_point created_at{};
+};
+
+// Newest first, at most `limit` rows from the cursor on.
+std::vector<order_line> select_orders(sql::Connection& conn, const order_query& q, int limit) {
   auto ps = db::prepare(conn,
-                        "SELECT id, number, user_id, plan_id, rental_id, source, kind, amount_cents, status, "
-                        "created_at FROM orders WHERE (? = '' OR status = ?) AND (? = '' OR source = ?) AND "
-                        "(? = 0 OR user_id = ?) AND id < ? ORDER BY id DESC LIMIT ?");
+                        "SELECT o.id, o.number, o.user_id, COALESCE(u.email, ''), o.plan_id, COALESCE(p.name, ''), "
+                        "o.rental_id, o.source, o.kind, o.amount_cents, o.status, o.created_at FROM orders o "
+                        "LEFT JOIN users u ON u.id = o.user_id LEFT JOIN plans p ON p.id = o.plan_id "
+                        "WHERE (? = '' OR o.status = ?) AND (? = '' OR o.source = ?) AND "
+                        "(? = 0 OR o.user_id = ?) AND o.id < ? ORDER BY o.id DESC LIMIT ?");
   ps->setString(1, q.status);
   ps->setString(2, q.status);
   ps->setString(3, q.source);
@@ -44,29 +66,52 @@ json::object list_orders(sql::Connection& conn, const order_query& q) {
   ps->setUInt64(5, q.user_id);
   ps->setUInt64(6, q.user_id);
   ps->setUInt64(7, q.before_id);
-  ps->setInt(8, q.limit + 1);
+  ps->setInt(8, limit);
   std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
-  json::array items;
-  std::uint64_t last = 0;
+  std::vector<order_line> out;
   while (rs->next()) {
-    if (static_cast<int>(items.size()) == q.limit) {
-      break;
+    order_line o;
+    o.id = rs->getUInt64(1);
+    o.number = rs->getString(2);
+    o.user_id = rs->getUInt64(3);
+    o.user_email = rs->getString(4);
+    o.plan_id = rs->getUInt64(5);
+    o.plan_name = rs->getString(6);
+    if (!rs->isNull(7)) {
+      o.rental_id = rs->getUInt64(7);
     }
-    last = rs->getUInt64(1);
-    items.emplace_back(json::object{{"id", last},
-                                    {"number", std::string(rs->getString(2))},
-                                    {"user_id", rs->getUInt64(3)},
-                                    {"plan_id", rs->getUInt64(4)},
-                                    {"rental_id", rs->isNull(5) ? json::value(nullptr) : json::value(rs->getUInt64(5))},
-                                    {"source", std::string(rs->getString(6))},
-                                    {"kind", std::string(rs->getString(7))},
-                                    {"amount_cents", rs->getInt64(8)},
-                                    {"status", std::string(rs->getString(9))},
-                                    {"created_at", format_rfc3339(parse_sql_datetime(std::string(rs->getString(10))))}});
+    o.source = rs->getString(8);
+    o.kind = rs->getString(9);
+    o.amount_cents = rs->getInt64(10);
+    o.status = rs->getString(11);
+    o.created_at = parse_sql_datetime(std::string(rs->getString(12)));
+    out.push_back(std::move(o));
   }
-  bool more = static_cast<int>(items.size()) == q.limit && !rs->isAfterLast();
+  return out;
+}
+
+json::object list_orders(sql::Connection& conn, const order_query& q) {
+  auto rows = select_orders(conn, q, q.limit + 1);
+  bool more = static_cast<int>(rows.size()) > q.limit;
+  if (more) {
+    rows.pop_back();
+  }
+  json::array items;
+  for (const auto& o : rows) {
+    items.emplace_back(json::object{{"id", o.id},
+                                    {"number", o.number},
+                                    {"user_id", o.user_id},
+                                    {"plan_id", o.plan_id},
+                                    {"plan_name", o.plan_name},
+                                    {"rental_id", o.rental_id ? json::value(*o.rental_id) : json::value(nullptr)},
+                                    {"source", o.source},
+                                    {"kind", o.kind},
+                                    {"amount_cents", o.amount_cents},
+                                    {"status", o.status},
+                                    {"created_at", format_rfc3339(o.created_at)}});
+  }
   return json::object{{"items", std::move(items)},
-                      {"next_cursor", more ? json::value(std::to_string(last)) : json::value(nullptr)}};
+                      {"next_cursor", more ? json::value(std::to_string(rows.back().id)) : json::value(nullptr)}};
 }
 
 order_query parse(const http::request& req) {
@@ -93,6 +138,34 @@ net::awaitable<http::response> my_orders(app_services* s, http::request req, aut
   q.user_id = who.id;
   auto unit = [q](sql::Connection& conn) { return json::serialize(list_orders(conn, q)); };
   co_return http::response::json(200, co_await s->pool.run(std::move(unit)));
+}
+
+constexpr int max_export_rows = 100000;
+
+// The admin order list as a CSV download (every matching order, no paging), times in UTC and in the business time
+// zone; finance:read, like the rest of the money figures.
+net::awaitable<http::response> export_orders(app_services* s, http::request req, auth::principal) {
+  auto query = http::parse_query(req.query);
+  auto format = query["format"].empty() ? std::string("csv") : query["format"];
+  if (format != "csv") {
+    throw api_error(400, "invalid_field", "format must be csv", "format");
+  }
+  auto q = parse(req);
+  auto unit = [q](sql::Connection& conn) { return select_orders(conn, q, max_export_rows + 1); };
+  auto rows = co_await s->pool.run(std::move(unit));
+  if (rows.size() > static_cast<std::size_t>(max_export_rows)) {
+    throw api_error(422, "export_too_large",
+                    "more than " + std::to_string(max_export_rows) + " orders match; narrow the filters");
+  }
+  business_calendar calendar(s->config.business_time_zone);
+  csv_writer csv({"id", "number", "created_at", "created_at_local", "user_id", "user_email", "plan_id", "plan_name",
+                  "source", "kind", "amount_cents", "currency", "status"});
+  for (const auto& o : rows) {
+    csv.row({std::to_string(o.id), o.number, format_rfc3339(o.created_at), calendar.format_local(o.created_at),
+             std::to_string(o.user_id), o.user_email, std::to_string(o.plan_id), o.plan_name, o.source, o.kind,
+             std::to_string(o.amount_cents), s->config.business_currency, o.status});
+  }
+  co_return csv_download("orders.csv", csv.text());
 }
 
 // Cancel or refund: takes back what the order added to the rental (never before now) and returns balance-paid
@@ -164,6 +237,7 @@ net::awaitable<http::response> refund(app_services* s, http::request req, auth::
 
 void add_order_routes(http::router& routes, app_services& services) {
   auth::add_admin_route(routes, services, "GET", "/api/v1/admin/orders", "orders:read", admin_orders);
+  auth::add_admin_route(routes, services, "GET", "/api/v1/admin/orders/export", "finance:read", export_orders);
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/orders/{id}/cancel", "orders:write", cancel);
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/orders/{id}/refund", "orders:write", refund);
   auth::add_customer_route(routes, services, "GET", "/api/v1/me/orders", "account:read", false, my_orders);

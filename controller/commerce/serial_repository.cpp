@@ -103,6 +103,118 @@ int serial_repository::revoke_batch(sql::Connection& conn, std::uint64_t batch_i
   return ps->executeUpdate();
 }
 
+std::optional<std::string> serial_repository::revoke_one(sql::Connection& conn, std::uint64_t serial_id) {
+  auto ps = prepare(conn, "SELECT status FROM serials WHERE id = ? FOR UPDATE");
+  ps->setUInt64(1, serial_id);
+  results rs(ps->executeQuery());
+  if (!rs->next()) {
+    return std::nullopt;
+  }
+  std::string status = rs->getString(1);
+  if (status == "unused") {
+    auto revoke = prepare(conn, "UPDATE serials SET status = 'revoked' WHERE id = ? AND status = 'unused'");
+    revoke->setUInt64(1, serial_id);
+    revoke->executeUpdate();
+  }
+  return status;
+}
+
+namespace {
+
+std::optional<time_point> optional_time(sql::ResultSet& rs, int column) {
+  if (rs.isNull(column)) {
+    return std::nullopt;
+  }
+  return parse_sql_datetime(std::string(rs.getString(column)));
+}
+
+}  // namespace
+
+std::vector<serial_list_row> serial_repository::list(sql::Connection& conn, const serial_filter& f, time_point now) {
+  // "expired" is derived: unused codes past their expiry.
+  auto ps = prepare(conn,
+                    "SELECT s.id, s.batch_id, b.plan_id, s.last_four, s.status, s.redeemed_by, s.redeemed_at, "
+                    "s.expires_at, s.status = 'unused' AND s.expires_at IS NOT NULL AND s.expires_at <= ? "
+                    "FROM serials s JOIN serial_batches b ON b.id = s.batch_id WHERE (? = 0 OR s.batch_id = ?) "
+                    "AND (? = 0 OR b.plan_id = ?) AND (? = 0 OR s.redeemed_by = ?) AND s.id < ? "
+                    "AND (? = '' OR (? = 'expired' AND s.status = 'unused' AND s.expires_at <= ?) "
+                    "OR (? = 'unused' AND s.status = 'unused' AND (s.expires_at IS NULL OR s.expires_at > ?)) "
+                    "OR (? NOT IN ('expired', 'unused') AND s.status = ?)) ORDER BY s.id DESC LIMIT ?");
+  auto when = format_sql_datetime(now);
+  int i = 0;
+  ps->setString(++i, when);
+  ps->setUInt64(++i, f.batch_id);
+  ps->setUInt64(++i, f.batch_id);
+  ps->setUInt64(++i, f.plan_id);
+  ps->setUInt64(++i, f.plan_id);
+  ps->setUInt64(++i, f.redeemed_by);
+  ps->setUInt64(++i, f.redeemed_by);
+  ps->setUInt64(++i, f.before_id);
+  ps->setString(++i, f.status);
+  ps->setString(++i, f.status);
+  ps->setString(++i, when);
+  ps->setString(++i, f.status);
+  ps->setString(++i, when);
+  ps->setString(++i, f.status);
+  ps->setString(++i, f.status);
+  ps->setInt(++i, f.limit + 1);
+  results rs(ps->executeQuery());
+  std::vector<serial_list_row> out;
+  while (rs->next()) {
+    serial_list_row r;
+    r.id = rs->getUInt64(1);
+    r.batch_id = rs->getUInt64(2);
+    r.plan_id = rs->getUInt64(3);
+    r.last_four = rs->getString(4);
+    r.status = rs->getBoolean(9) ? "expired" : std::string(rs->getString(5));
+    if (!rs->isNull(6)) {
+      r.redeemed_by = rs->getUInt64(6);
+    }
+    r.redeemed_at = optional_time(*rs, 7);
+    r.expires_at = optional_time(*rs, 8);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<batch_row> serial_repository::list_batches(sql::Connection& conn, std::uint64_t plan_id,
+                                                       std::uint64_t before_id, int limit, time_point now) {
+  auto ps = prepare(conn,
+                    "SELECT b.id, b.plan_id, b.price_cents, b.code_count, b.note, b.channel, b.expires_at, "
+                    "b.created_at, "
+                    "CAST(SUM(s.status = 'unused' AND (s.expires_at IS NULL OR s.expires_at > ?)) AS SIGNED), "
+                    "CAST(SUM(s.status = 'redeemed') AS SIGNED), CAST(SUM(s.status = 'revoked') AS SIGNED), "
+                    "CAST(SUM(s.status = 'unused' AND s.expires_at <= ?) AS SIGNED) "
+                    "FROM serial_batches b LEFT JOIN serials s ON s.batch_id = b.id "
+                    "WHERE (? = 0 OR b.plan_id = ?) AND b.id < ? GROUP BY b.id ORDER BY b.id DESC LIMIT ?");
+  auto when = format_sql_datetime(now);
+  ps->setString(1, when);
+  ps->setString(2, when);
+  ps->setUInt64(3, plan_id);
+  ps->setUInt64(4, plan_id);
+  ps->setUInt64(5, before_id);
+  ps->setInt(6, limit);
+  results rs(ps->executeQuery());
+  std::vector<batch_row> out;
+  while (rs->next()) {
+    batch_row b;
+    b.id = rs->getUInt64(1);
+    b.plan_id = rs->getUInt64(2);
+    b.price_cents = rs->getInt64(3);
+    b.count = rs->getInt64(4);
+    b.note = rs->getString(5);
+    b.channel = rs->getString(6);
+    b.expires_at = optional_time(*rs, 7);
+    b.created_at = parse_sql_datetime(std::string(rs->getString(8)));
+    b.unused = rs->isNull(9) ? 0 : rs->getInt64(9);
+    b.redeemed = rs->isNull(10) ? 0 : rs->getInt64(10);
+    b.revoked = rs->isNull(11) ? 0 : rs->getInt64(11);
+    b.expired = rs->isNull(12) ? 0 : rs->getInt64(12);
+    out.push_back(b);
+  }
+  return out;
+}
+
 void serial_repository::record_attempt(sql::Connection& conn, std::uint64_t user_id,
                                        std::optional<std::uint64_t> serial_id, const std::string& outcome,
                                        const std::string& ip, const std::string& user_agent, time_point now) {

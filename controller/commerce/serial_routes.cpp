@@ -8,9 +8,12 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
+#include "controller/accounts/email_address.hpp"
+#include "controller/accounts/user_repository.hpp"
 #include "controller/auth/guarded_routes.hpp"
 #include "controller/auth/request_guard.hpp"
 #include "controller/auth/server_keys.hpp"
+#include "controller/commerce/csv_writer.hpp"
 #include "controller/commerce/plan_repository.hpp"
 #include "controller/commerce/purchase.hpp"
 #include "controller/commerce/serial_code.hpp"
@@ -173,73 +176,128 @@ net::awaitable<http::response> redeem(app_services* s, http::request req, auth::
   throw api_error(404, "unknown_serial", "no such serial number", "serial");
 }
 
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) {
-    return v;
+// The ?redeemer= filter: a user id (stored in `user_id`), or an email address returned for lookup.
+std::optional<std::string> redeemer_email(const std::string& redeemer, std::uint64_t& user_id) {
+  if (redeemer.empty()) {
+    return std::nullopt;
   }
-  std::string out = "\"";
-  for (char c : v) {
-    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  if (redeemer.find_first_not_of("0123456789") == std::string::npos && redeemer.size() < 20) {
+    user_id = std::stoull(redeemer);
+    if (user_id == 0) {
+      throw api_error(400, "invalid_field", "redeemer must be a user id or an email address", "redeemer");
+    }
+    return std::nullopt;
   }
-  return out + "\"";
+  auto email = accounts::normalize_email(redeemer);
+  if (!email) {
+    throw api_error(400, "invalid_field", "redeemer must be a user id or an email address", "redeemer");
+  }
+  return email;
 }
 
 net::awaitable<http::response> list_serials(app_services* s, http::request req, auth::principal) {
   auto q = http::parse_query(req.query);
-  auto limit = http::limit_param(q, 100, 1000);
-  auto status = q["status"];
-  if (!status.empty() && status != "unused" && status != "redeemed" && status != "revoked" && status != "expired") {
+  serial_filter f;
+  f.limit = http::limit_param(q, 100, 1000);
+  f.status = q["status"];
+  if (!f.status.empty() && f.status != "unused" && f.status != "redeemed" && f.status != "revoked" &&
+      f.status != "expired") {
     throw api_error(400, "invalid_field", "status must be unused, redeemed, revoked or expired", "status");
   }
-  auto batch = static_cast<std::uint64_t>(http::int_param(q, "batch_id", 1, INT64_MAX).value_or(0));
-  auto before = static_cast<std::uint64_t>(http::int_param(q, "cursor", 1, INT64_MAX).value_or(INT64_MAX));
+  f.batch_id = static_cast<std::uint64_t>(http::int_param(q, "batch_id", 1, INT64_MAX).value_or(0));
+  f.plan_id = static_cast<std::uint64_t>(http::int_param(q, "plan_id", 1, INT64_MAX).value_or(0));
+  f.before_id = static_cast<std::uint64_t>(http::int_param(q, "cursor", 1, INT64_MAX).value_or(INT64_MAX));
+  auto email = redeemer_email(q["redeemer"], f.redeemed_by);
   auto now = s->clk.now();
-  auto unit = [limit, status, batch, before, now](sql::Connection& conn) {
-    // "expired" is derived: unused codes past their expiry.
-    auto ps = db::prepare(conn,
-                          "SELECT s.id, s.batch_id, b.plan_id, s.last_four, s.status, s.redeemed_by, s.redeemed_at, "
-                          "s.expires_at, s.status = 'unused' AND s.expires_at IS NOT NULL AND s.expires_at <= ? "
-                          "FROM serials s JOIN serial_batches b ON b.id = s.batch_id WHERE (? = 0 OR s.batch_id = ?) "
-                          "AND s.id < ? AND (? = '' OR (? = 'expired' AND s.status = 'unused' AND s.expires_at <= ?) "
-                          "OR (? <> 'expired' AND s.status = ?)) ORDER BY s.id DESC LIMIT ?");
-    auto when = format_sql_datetime(now);
-    ps->setString(1, when);
-    ps->setUInt64(2, batch);
-    ps->setUInt64(3, batch);
-    ps->setUInt64(4, before);
-    ps->setString(5, status);
-    ps->setString(6, status);
-    ps->setString(7, when);
-    ps->setString(8, status);
-    ps->setString(9, status);
-    ps->setInt(10, limit + 1);
-    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+  auto unit = [f, email, now](sql::Connection& conn) mutable {
     json::array items;
-    std::uint64_t last = 0;
-    bool more = false;
-    while (rs->next()) {
-      if (static_cast<int>(items.size()) == limit) {
-        more = true;
-        break;
+    if (email) {
+      auto user = accounts::user_repository::by_email(conn, *email);
+      if (!user) {
+        return json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", nullptr}});
       }
-      last = rs->getUInt64(1);
-      std::string state = rs->getBoolean(9) ? "expired" : std::string(rs->getString(5));
+      f.redeemed_by = user->id;
+    }
+    auto rows = serial_repository::list(conn, f, now);
+    bool more = static_cast<int>(rows.size()) > f.limit;
+    if (more) {
+      rows.pop_back();
+    }
+    auto when = [](const std::optional<time_point>& t) {
+      return t ? json::value(format_rfc3339(*t)) : json::value(nullptr);
+    };
+    for (const auto& r : rows) {
       items.emplace_back(json::object{
-          {"id", last},
-          {"batch_id", rs->getUInt64(2)},
-          {"plan_id", rs->getUInt64(3)},
-          {"last_four", std::string(rs->getString(4))},
-          {"status", state},
-          {"redeemed_by", rs->isNull(6) ? json::value(nullptr) : json::value(rs->getUInt64(6))},
-          {"redeemed_at", rs->isNull(7) ? json::value(nullptr)
-                                        : json::value(format_rfc3339(parse_sql_datetime(std::string(rs->getString(7)))))},
-          {"expires_at", rs->isNull(8) ? json::value(nullptr)
-                                       : json::value(format_rfc3339(parse_sql_datetime(std::string(rs->getString(8)))))}});
+          {"id", r.id},
+          {"batch_id", r.batch_id},
+          {"plan_id", r.plan_id},
+          {"last_four", r.last_four},
+          {"status", r.status},
+          {"redeemed_by", r.redeemed_by ? json::value(*r.redeemed_by) : json::value(nullptr)},
+          {"redeemed_at", when(r.redeemed_at)},
+          {"expires_at", when(r.expires_at)}});
     }
     return json::serialize(json::object{
-        {"items", std::move(items)}, {"next_cursor", more ? json::value(std::to_string(last)) : json::value(nullptr)}});
+        {"items", std::move(items)},
+        {"next_cursor", more ? json::value(std::to_string(rows.back().id)) : json::value(nullptr)}});
   };
   co_return http::response::json(200, co_await s->pool.run(std::move(unit)));
+}
+
+net::awaitable<http::response> list_batches(app_services* s, http::request req, auth::principal) {
+  auto q = http::parse_query(req.query);
+  auto limit = http::limit_param(q, 50, 500);
+  auto plan_id = static_cast<std::uint64_t>(http::int_param(q, "plan_id", 1, INT64_MAX).value_or(0));
+  auto before = static_cast<std::uint64_t>(http::int_param(q, "cursor", 1, INT64_MAX).value_or(INT64_MAX));
+  auto now = s->clk.now();
+  auto unit = [plan_id, before, limit, now](sql::Connection& conn) {
+    auto rows = serial_repository::list_batches(conn, plan_id, before, limit + 1, now);
+    bool more = static_cast<int>(rows.size()) > limit;
+    if (more) {
+      rows.pop_back();
+    }
+    json::array items;
+    for (const auto& b : rows) {
+      items.emplace_back(json::object{
+          {"id", b.id},
+          {"plan_id", b.plan_id},
+          {"price_cents", b.price_cents},
+          {"count", b.count},
+          {"note", b.note},
+          {"channel", b.channel},
+          {"expires_at", b.expires_at ? json::value(format_rfc3339(*b.expires_at)) : json::value(nullptr)},
+          {"created_at", format_rfc3339(b.created_at)},
+          {"unused", b.unused},
+          {"redeemed", b.redeemed},
+          {"revoked", b.revoked},
+          {"expired", b.expired}});
+    }
+    return json::serialize(json::object{
+        {"items", std::move(items)},
+        {"next_cursor", more ? json::value(std::to_string(rows.back().id)) : json::value(nullptr)}});
+  };
+  co_return http::response::json(200, co_await s->pool.run(std::move(unit)));
+}
+
+// Revokes one unused code (audited); a redeemed code has been paid for and is never revoked.
+net::awaitable<http::response> revoke_serial(app_services* s, http::request req, auth::principal who) {
+  auto id = http::id_param(req);
+  auto event = auth::audit_for(req, "admin", who.id, "serial.revoked", "serial:" + std::to_string(id));
+  auto unit = [s, id, event](sql::Connection& conn) mutable {
+    auto status = serial_repository::revoke_one(conn, id);
+    if (!status) {
+      throw api_error(404, "not_found", "no such serial");
+    }
+    if (*status == "redeemed") {
+      throw api_error(409, "serial_redeemed", "this serial has been redeemed and cannot be revoked");
+    }
+    if (*status == "revoked") {
+      throw api_error(409, "serial_already_revoked", "this serial is already revoked");
+    }
+    s->audit(conn, event);
+  };
+  co_await s->pool.transact(std::move(unit));
+  co_return http::response::json(200, json::serialize(json::object{{"id", id}, {"status", "revoked"}}));
 }
 
 // Owner re-export of a batch's unredeemed codes (decrypted), as JSON, CSV or one code per line; audited.
@@ -273,11 +331,11 @@ net::awaitable<http::response> export_batch(app_services* s, http::request req, 
     co_return http::response::text(200, out);
   }
   if (format == "csv") {
-    std::string out = "code,batch_id\n";
+    csv_writer csv({"code", "batch_id"});
     for (const auto& c : codes) {
-      out += csv_field(c) + "," + std::to_string(batch) + "\n";
+      csv.row({c, std::to_string(batch)});
     }
-    co_return http::response::text(200, out, "text/csv; charset=utf-8");
+    co_return csv_download("serials-batch-" + std::to_string(batch) + ".csv", csv.text());
   }
   co_return http::response::json(200, json::serialize(json::object{{"batch_id", batch},
                                                                    {"codes", json::value_from(codes)}}));
@@ -290,6 +348,9 @@ void add_serial_routes(http::router& routes, app_services& services) {
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/serials/batches/{id}/revoke", "serials:write",
                         revoke_batch);
   auth::add_admin_route(routes, services, "GET", "/api/v1/admin/serials", "serials:read", list_serials);
+  auth::add_admin_route(routes, services, "GET", "/api/v1/admin/serials/batches", "serials:read", list_batches);
+  auth::add_admin_route(routes, services, "POST", "/api/v1/admin/serials/{id}/revoke", "serials:write",
+                        revoke_serial);
   auth::add_admin_route(routes, services, "GET", "/api/v1/admin/serials/batches/{id}/export", "serials:export",
                         export_batch);
   auth::add_customer_route(routes, services, "POST", "/api/v1/me/redeem", "rental:write", true, redeem);

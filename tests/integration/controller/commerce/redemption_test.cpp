@@ -146,6 +146,7 @@ TEST_CASE("serial lists show only the last four characters; owners re-export unr
   REQUIRE(text.status == 200);
   CHECK(text.body == codes[1] + "\n" + codes[2] + "\n");
   auto csv = owner.get("/api/v1/admin/serials/batches/" + batch_id + "/export?format=csv");
-  CHECK(csv.body.rfind("code,batch_id\n", 0) == 0);
+  CHECK(csv.body.rfind("code,batch_id\r\n", 0) == 0);
+  CHECK(csv.headers["content-disposition"] == "attachment; filename=\"serials-batch-" + batch_id + ".csv\"");
   CHECK(c.db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'serials.exported'") == "2");
 }

@@ -1,0 +1,57 @@
+#include "controller/commerce/history_repository.hpp"
+
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include "controller/db/statements.hpp"
+
+namespace derpmgr::controller::commerce {
+
+std::vector<history_item> history_repository::page(sql::Connection& conn, std::uint64_t user_id,
+                                                   const std::optional<history_cursor>& after, int limit) {
+  auto ps = db::prepare(
+      conn,
+      "SELECT h.type, h.id, h.at, h.rental_id, h.number, h.plan_id, h.source, h.kind, h.amount_cents, h.status, "
+      "h.from_status, h.to_status, h.reason FROM ("
+      "SELECT 'order' AS type, o.id, o.created_at AS at, o.rental_id, o.number, o.plan_id, o.source, o.kind, "
+      "o.amount_cents, o.status, NULL AS from_status, NULL AS to_status, NULL AS reason FROM orders o "
+      "WHERE o.user_id = ? "
+      "UNION ALL SELECT 'rental_event', e.id, e.at, e.rental_id, NULL, NULL, NULL, NULL, NULL, NULL, e.from_status, "
+      "e.to_status, e.reason FROM rental_events e JOIN rentals r ON r.id = e.rental_id WHERE r.user_id = ?"
+      ") h WHERE (? = 0 OR (h.at, h.type, h.id) < (?, ?, ?)) ORDER BY h.at DESC, h.type DESC, h.id DESC LIMIT ?");
+  ps->setUInt64(1, user_id);
+  ps->setUInt64(2, user_id);
+  ps->setInt(3, after ? 1 : 0);
+  ps->setString(4, after ? format_sql_datetime(after->at) : std::string("1970-01-01 00:00:00"));
+  ps->setString(5, after ? after->type : std::string());
+  ps->setUInt64(6, after ? after->id : 0);
+  ps->setInt(7, limit);
+  std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+  std::vector<history_item> out;
+  while (rs->next()) {
+    history_item h;
+    h.type = rs->getString(1);
+    h.id = rs->getUInt64(2);
+    h.at = parse_sql_datetime(std::string(rs->getString(3)));
+    if (!rs->isNull(4)) {
+      h.rental_id = rs->getUInt64(4);
+    }
+    if (h.type == "order") {
+      h.number = rs->getString(5);
+      h.plan_id = rs->getUInt64(6);
+      h.source = rs->getString(7);
+      h.kind = rs->getString(8);
+      h.amount_cents = rs->getInt64(9);
+      h.status = rs->getString(10);
+    } else {
+      h.from_status = rs->isNull(11) ? std::string() : std::string(rs->getString(11));
+      h.to_status = rs->getString(12);
+      h.reason = rs->getString(13);
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace derpmgr::controller::commerce
