@@ -157,6 +157,8 @@ void agent_process::start(const std::string& controller_url_override) {
     FILE* out = std::freopen(log.c_str(), "a", stdout);
     (void)out;
     ::dup2(STDOUT_FILENO, STDERR_FILENO);
+    // The in-process controller's sockets must not leak into the agent (it would keep them listening).
+    ::close_range(3, ~0U, 0);
     ::execl(DERPMGR_AGENT_BIN, DERPMGR_AGENT_BIN, "run", "--config", config.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
