@@ -18,6 +18,8 @@
 #include "controller/fleet/ca_files.hpp"
 #include "controller/fleet/fleet_hub.hpp"
 #include "controller/fleet/fleet_routes.hpp"
+#include "controller/fleet/payment_reminders.hpp"
+#include "controller/scheduler/periodic_jobs.hpp"
 #include "controller/commerce/finance_routes.hpp"
 #include "controller/commerce/history_routes.hpp"
 #include "controller/commerce/order_routes.hpp"
@@ -109,6 +111,7 @@ struct controller_app::impl {
   std::unique_ptr<certificate_authority> agent_ca;
   std::unique_ptr<fleet::fleet_hub> hub;
   std::unique_ptr<fleet::agent_listener> agents;
+  std::unique_ptr<scheduler::periodic_jobs> jobs;
   std::unique_ptr<app_services> services;
   bool prepared = false;
   bool started = false;
@@ -270,6 +273,14 @@ void controller_app::start() {
                                                    cfg.derper_pids_limit};
   s.agents = std::make_unique<fleet::agent_listener>(s.ioc, agent_options, *s.agent_ca, *s.hub, *s.services);
   s.hub->start();
+  s.jobs = std::make_unique<scheduler::periodic_jobs>(s.ioc, *s.pool, *s.clk, "controller-" + s.replica_id);
+  auto* svc = s.services.get();
+  s.jobs->add("node_payment_reminders", std::chrono::minutes(10), [svc](sql::Connection& conn, time_point now) {
+    if (fleet::send_payment_reminders(conn, *svc, now) > 0) {
+      svc->wake_mailer();
+    }
+  });
+  s.jobs->start();
   s.api->start();
   s.agents->start();
   s.metrics_server->start();
@@ -310,6 +321,9 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   if (s.hub) {
     s.hub->stop();
   }
+  if (s.jobs) {
+    s.jobs->stop();
+  }
   if (s.metrics_server) {
     s.metrics_server->stop();
   }
@@ -328,6 +342,7 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   s.api.reset();
   s.agents.reset();
   s.hub.reset();
+  s.jobs.reset();
   s.metrics_server.reset();
   s.mail_worker.reset();
   s.services.reset();
@@ -354,6 +369,8 @@ std::uint16_t controller_app::http_port() const { return impl_->api ? impl_->api
 std::uint16_t controller_app::agents_port() const { return impl_->agents ? impl_->agents->port() : 0; }
 
 const std::string& controller_app::replica_id() const { return impl_->replica_id; }
+
+void controller_app::run_jobs_now() { impl_->jobs->run_all_now(); }
 
 std::uint16_t controller_app::metrics_port() const {
   return impl_->metrics_server ? impl_->metrics_server->port() : 0;

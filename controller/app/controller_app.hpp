@@ -44,6 +44,8 @@ class controller_app {
   std::uint16_t metrics_port() const;
   std::uint16_t agents_port() const;
   const std::string& replica_id() const;
+  // Runs every scheduled job once, now (tests drive time with a manual clock).
+  void run_jobs_now();
 
  private:
   struct impl;

@@ -69,6 +69,20 @@ const std::vector<email_template> table = {
      "如果这不是你本人的操作，请立即通过“忘记密码”重置密码并联系我们。\n"
      "\n"
      "-- derpmgr\n"},
+    {"node_payment_due", "en", "derpmgr: node {{node}} is paid until {{paid_until}}",
+     "Hello,\n"
+     "\n"
+     "the DERP node {{node}} (provider {{provider}}) is paid until {{paid_until}}, in {{days}} day(s).\n"
+     "Renew it with the provider, then update its paid-until date in the console, or drain it first.\n"
+     "\n"
+     "-- derpmgr\n"},
+    {"node_payment_due", "zh-CN", "derpmgr：节点 {{node}} 的付费截止日期为 {{paid_until}}",
+     "你好：\n"
+     "\n"
+     "DERP 节点 {{node}}（服务商 {{provider}}）的付费截止日期为 {{paid_until}}，还剩 {{days}} 天。\n"
+     "请向服务商续费，并在控制台更新付费截止日期；或先将其排空。\n"
+     "\n"
+     "-- derpmgr\n"},
     {"account_deleted", "en", "Your derpmgr account was deleted",
      "Hello,\n"
      "\n"
