@@ -17,8 +17,17 @@ eval "$(bash scripts/services.sh env)"
 demo="$DERPMGR_RUN_DIR/demo"
 mkdir -p "$demo/controller" "$demo/agent"
 schema=derpmgr_demo
-mariadb --no-defaults -h "$DERPMGR_TEST_MYSQL_HOST" -P "$DERPMGR_TEST_MYSQL_PORT" -u "$DERPMGR_TEST_MYSQL_USER" \
-  -p"$DERPMGR_TEST_MYSQL_PASSWORD" -e "CREATE DATABASE IF NOT EXISTS $schema CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+sql() {
+  mariadb --no-defaults -h "$DERPMGR_TEST_MYSQL_HOST" -P "$DERPMGR_TEST_MYSQL_PORT" -u "$DERPMGR_TEST_MYSQL_USER" \
+    -p"$DERPMGR_TEST_MYSQL_PASSWORD" -e "$1"
+}
+# The demo's state lives in its folder and its schema together: without the folder, start both afresh.
+if [ ! -f "$demo/admin-password" ]; then
+  sql "DROP DATABASE IF EXISTS $schema"
+  rm -rf "$demo/controller" "$demo/agent"
+  mkdir -p "$demo/controller" "$demo/agent"
+fi
+sql "CREATE DATABASE IF NOT EXISTS $schema CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 
 http_port=${DERPMGR_DEMO_HTTP_PORT:-8443}
 cat > "$demo/controller.toml" <<TOML
@@ -34,6 +43,11 @@ listen = "127.0.0.1:8444"
 
 [metrics]
 listen = "127.0.0.1:9464"
+
+[derper]
+# No registry is reachable here: the demo runs the derper stand-in image the tests use (same flags, same
+# admission JSON). A real deployment points this at the image packaging/derper builds.
+image = "$DERPMGR_TEST_DERPER_IMAGE"
 
 [state]
 dir = "$demo/controller"
@@ -75,6 +89,8 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+bash scripts/derper_image.sh --if-built >/dev/null
+build/controller/derpmgr-controller ca init --config "$demo/controller.toml" >/dev/null
 build/controller/derpmgr-controller serve --config "$demo/controller.toml" >"$demo/controller.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
@@ -88,6 +104,13 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.2
 done
+# The demo node: this machine on 127.0.0.2, enrolled once with a token exactly as the console would hand out.
+if [ ! -f "$demo/agent/identity.json" ]; then
+  token=$(build/controller/derpmgr-controller node create --config "$demo/controller.toml" --name demo-1 \
+    --region local --public-ip 127.0.0.2 --ports 41000-41099 | sed -n 's/^enrollment token[^:]*: //p')
+  build/agent/derpmgr-agent enroll --config "$demo/agent.toml" --controller https://127.0.0.1:8444 \
+    --token "$token" >/dev/null
+fi
 build/agent/derpmgr-agent run --config "$demo/agent.toml" >"$demo/agent.log" 2>&1 &
 pids+=($!)
 
@@ -108,7 +131,8 @@ derpmgr demo is running.
   Logs:                       $demo/controller.log, $demo/agent.log
   Owner admin:                $admin_email / password in $demo/admin-password
                               (sign in: POST /api/v1/admin/auth/login, then enrol TOTP at /api/v1/admin/auth/mfa/setup)
-The web console and the enrolled agent arrive with the fleet and console work (see README).
+  DERP node:                  demo-1 on 127.0.0.2 (agent enrolled and connected; GET /api/v1/admin/nodes)
+The web console arrives with the console work (see README).
 Press Ctrl-C to stop everything the demo started.
 MSG
 wait "${pids[0]}"

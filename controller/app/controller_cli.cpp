@@ -11,6 +11,7 @@
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/migrations.hpp"
 #include "controller/fleet/ca_files.hpp"
+#include "controller/fleet/node_command.hpp"
 #include "shared/clock/clock.hpp"
 #include "shared/log/logging.hpp"
 #include "shared/tls/random.hpp"
@@ -93,10 +94,22 @@ int run_cli(int argc, char** argv) {
   auto* ca_cmd = cli.add_subcommand("ca", "the internal CA that signs agent certificates");
   ca_cmd->require_subcommand(1);
   auto* ca_init_cmd = ca_cmd->add_subcommand("init", "create the agent CA once (does nothing when it exists)");
+  auto* node_cmd = cli.add_subcommand("node", "DERP nodes");
+  node_cmd->require_subcommand(1);
+  auto* node_create_cmd = node_cmd->add_subcommand("create", "add a node and print its one-time enrollment token");
+  std::string node_name, node_region = "default", node_ip, node_dns, node_ports;
+  int node_capacity = 100;
+  node_create_cmd->add_option("--name", node_name, "the node's name")->required();
+  node_create_cmd->add_option("--region", node_region, "its region code");
+  node_create_cmd->add_option("--public-ip", node_ip, "the address customers dial (IPv4 or IPv6)");
+  node_create_cmd->add_option("--dns-name", node_dns, "or the DNS name customers dial");
+  node_create_cmd->add_option("--ports", node_ports, "the port range for customers' derpers, e.g. 40000-40999")
+      ->required();
+  node_create_cmd->add_option("--capacity", node_capacity, "how many allocations it takes");
   auto* audit_cmd = cli.add_subcommand("audit", "the audit log");
   audit_cmd->require_subcommand(1);
   auto* audit_verify_cmd = audit_cmd->add_subcommand("verify", "check the audit hash chain; non-zero when broken");
-  for (auto* cmd : {serve_cmd, migrate_cmd, admin_create_cmd, audit_verify_cmd, ca_init_cmd}) {
+  for (auto* cmd : {serve_cmd, migrate_cmd, admin_create_cmd, audit_verify_cmd, ca_init_cmd, node_create_cmd}) {
     cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   }
   try {
@@ -124,6 +137,10 @@ int run_cli(int argc, char** argv) {
       std::cout << (made ? "created the agent CA in " : "the agent CA already exists in ") << dir.string() << "\n"
                 << "fingerprint: " << fleet::load_ca(dir).fingerprint() << "\n";
       return 0;
+    }
+    if (node_create_cmd->parsed()) {
+      controller_app app(load(config_file), std::make_shared<system_clock>());
+      return fleet::node_create_command(app, node_name, node_region, node_ip, node_dns, node_ports, node_capacity);
     }
     if (audit_verify_cmd->parsed()) {
       return audit::audit_verify_command(load(config_file));
