@@ -19,6 +19,7 @@
 #include "controller/fleet/fleet_hub.hpp"
 #include "controller/fleet/fleet_routes.hpp"
 #include "controller/fleet/payment_reminders.hpp"
+#include "controller/rentals/rental_lifecycle.hpp"
 #include "controller/scheduler/periodic_jobs.hpp"
 #include "controller/commerce/finance_routes.hpp"
 #include "controller/commerce/history_routes.hpp"
@@ -279,6 +280,16 @@ void controller_app::start() {
     if (fleet::send_payment_reminders(conn, *svc, now) > 0) {
       svc->wake_mailer();
     }
+  });
+  rentals::lifecycle_settings lifecycle;
+  lifecycle.release_grace = std::chrono::hours(cfg.rentals_release_grace_hours);
+  lifecycle.reservation_days = static_cast<int>(cfg.rentals_reservation_days);
+  s.jobs->add("rental_placement", std::chrono::seconds(2), [svc, lifecycle](sql::Connection& conn, time_point now) {
+    rentals::rental_lifecycle::place(conn, svc->keys, now, lifecycle);
+  });
+  s.jobs->add("rental_expiry", std::chrono::seconds(30), [lifecycle](sql::Connection& conn, time_point now) {
+    rentals::rental_lifecycle::expire(conn, now, lifecycle);
+    rentals::rental_lifecycle::release_reservations(conn, now, lifecycle);
   });
   s.jobs->start();
   s.api->start();

@@ -29,6 +29,8 @@ struct controller_config {
   std::int64_t agents_handshake_burst = 200;
   std::int64_t agents_restart_grace_seconds = 120;
   std::string derper_image;
+  std::int64_t rentals_release_grace_hours = 0;
+  std::int64_t rentals_reservation_days = 7;
   std::int64_t derper_memory_limit_mb = 256;
   std::int64_t derper_pids_limit = 256;
   std::string metrics_listen;

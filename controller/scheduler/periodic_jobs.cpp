@@ -73,7 +73,7 @@ net::awaitable<void> periodic_jobs::loop(periodic_jobs* self, std::shared_ptr<bo
         spdlog::warn("job {}: {}", name, e.what());
       }
     }
-    timer.expires_after(std::chrono::seconds(5));
+    timer.expires_after(std::chrono::seconds(1));
     co_await timer.async_wait(net::as_tuple(net::use_awaitable));
   }
 }

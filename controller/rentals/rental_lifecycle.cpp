@@ -1,0 +1,241 @@
+#include "controller/rentals/rental_lifecycle.hpp"
+
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "controller/db/statements.hpp"
+#include "controller/fleet/allocation_repository.hpp"
+#include "controller/fleet/node_repository.hpp"
+#include "controller/rentals/placement.hpp"
+
+namespace derpmgr::controller::rentals {
+
+namespace {
+
+using db::prepare;
+using results = std::unique_ptr<sql::ResultSet>;
+
+struct due_rental {
+  std::uint64_t id;
+  std::int64_t replicas;
+  std::vector<std::string> regions;
+  std::string status;
+  bool degraded;
+};
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
+
+void event(sql::Connection& conn, std::uint64_t rental, const std::string& from, const std::string& to,
+           const std::string& reason, time_point now) {
+  auto ps = prepare(conn, "INSERT INTO rental_events (rental_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)");
+  ps->setUInt64(1, rental);
+  ps->setString(2, format_sql_datetime(now));
+  ps->setString(3, from);
+  ps->setString(4, to);
+  ps->setString(5, reason);
+  ps->executeUpdate();
+}
+
+std::vector<node_candidate> candidates(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {
+  auto ps = prepare(conn,
+                    "SELECT n.id, n.region, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), "
+                    "n.session_replica IS NOT NULL AND n.last_seen_at >= ?, n.draining, n.capacity, "
+                    "n.monthly_traffic_cap_bytes, n.bandwidth_mbps, "
+                    "(SELECT COUNT(*) FROM allocations a WHERE a.node_id = n.id AND a.released_at IS NULL) "
+                    "FROM nodes n WHERE n.deleted_at IS NULL AND n.enrolled_at IS NOT NULL");
+  ps->setString(1, format_sql_datetime(now - settings.offline_after));
+  results rs(ps->executeQuery());
+  std::vector<node_candidate> out;
+  while (rs->next()) {
+    node_candidate n;
+    n.id = rs->getUInt64(1);
+    n.region = rs->getString(2);
+    n.public_host = rs->getString(3);
+    n.online = rs->getBoolean(4);
+    n.draining = rs->getBoolean(5);
+    n.capacity = rs->getInt64(6);
+    n.traffic_cap_bytes = rs->getUInt64(7);
+    n.bandwidth_mbps = rs->getInt64(8);
+    n.allocations = rs->getInt64(9);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+// Brings back the rental's reserved allocations (same ports, same certificates); returns their nodes.
+void restore_reserved(sql::Connection& conn, std::uint64_t rental, time_point now) {
+  auto find = prepare(conn,
+                      "SELECT DISTINCT node_id FROM allocations WHERE rental_id = ? AND state = 'reserved' AND "
+                      "released_at IS NULL");
+  find->setUInt64(1, rental);
+  results rs(find->executeQuery());
+  std::vector<std::uint64_t> nodes;
+  while (rs->next()) {
+    nodes.push_back(rs->getUInt64(1));
+  }
+  if (nodes.empty()) {
+    return;
+  }
+  auto ps = prepare(conn,
+                    "UPDATE allocations SET state = 'running', updated_at = ? WHERE rental_id = ? AND state = "
+                    "'reserved' AND released_at IS NULL");
+  ps->setString(1, format_sql_datetime(now));
+  ps->setUInt64(2, rental);
+  ps->executeUpdate();
+  for (auto node : nodes) {
+    fleet::node_repository::bump_generation(conn, node, now);
+  }
+}
+
+}  // namespace
+
+int rental_lifecycle::place(sql::Connection& conn, const auth::server_keys& keys, time_point now,
+                            const lifecycle_settings& settings, std::size_t batch) {
+  auto find = prepare(conn,
+                      "SELECT id, replicas, regions, status, degraded FROM rentals WHERE status = 'pending' OR "
+                      "(status = 'active' AND degraded) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
+  find->setUInt64(1, batch);
+  results rs(find->executeQuery());
+  std::vector<due_rental> due;
+  while (rs->next()) {
+    due.push_back({rs->getUInt64(1), rs->getInt64(2), split(rs->getString(3)), rs->getString(4), rs->getBoolean(5)});
+  }
+  if (due.empty()) {
+    return 0;
+  }
+  auto fleet = candidates(conn, now, settings);
+  int changed = 0;
+  for (const auto& r : due) {
+    restore_reserved(conn, r.id, now);
+    auto live = prepare(conn,
+                        "SELECT n.id, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), n.region FROM allocations a "
+                        "JOIN nodes n ON n.id = a.node_id WHERE a.rental_id = ? AND a.released_at IS NULL AND "
+                        "a.state = 'running'");
+    live->setUInt64(1, r.id);
+    results lrs(live->executeQuery());
+    placement_request req;
+    req.allowed_regions = r.regions;
+    std::int64_t have = 0;
+    while (lrs->next()) {
+      req.taken_nodes.insert(lrs->getUInt64(1));
+      req.taken_hosts.insert(lrs->getString(2));
+      req.taken_regions.insert(lrs->getString(3));
+      ++have;
+    }
+    req.count = static_cast<int>(std::max<std::int64_t>(r.replicas - have, 0));
+    std::int64_t placed = 0;
+    for (auto node_id : choose_nodes(req, fleet)) {
+      auto node = fleet::node_repository::by_id(conn, node_id, true);
+      if (!node) {
+        continue;
+      }
+      try {
+        fleet::allocation_request ar;
+        ar.node_id = node_id;
+        ar.rental_id = r.id;
+        fleet::allocation_repository::create(conn, keys, *node, ar, now);
+        ++placed;
+        for (auto& c : fleet) {
+          if (c.id == node_id) {
+            ++c.allocations;
+          }
+        }
+      } catch (const fleet::allocation_error& e) {
+        spdlog::warn("placement: rental {} on node {}: {}", r.id, node_id, e.what());
+      }
+    }
+    auto total = have + placed;
+    bool degraded = total < r.replicas;
+    std::string status = total > 0 ? "active" : r.status;
+    if (status == r.status && degraded == r.degraded && placed == 0) {
+      continue;
+    }
+    auto up = prepare(conn, "UPDATE rentals SET status = ?, degraded = ?, updated_at = ? WHERE id = ?");
+    up->setString(1, status);
+    up->setBoolean(2, degraded);
+    up->setString(3, format_sql_datetime(now));
+    up->setUInt64(4, r.id);
+    up->executeUpdate();
+    event(conn, r.id, r.status, status,
+          "placed on " + std::to_string(total) + " of " + std::to_string(r.replicas) + " servers" +
+              (degraded ? " (degraded)" : ""),
+          now);
+    ++changed;
+  }
+  return changed;
+}
+
+int rental_lifecycle::expire(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {
+  auto find = prepare(conn,
+                      "SELECT id, status FROM rentals WHERE status IN ('pending', 'active', 'limited') AND "
+                      "expires_at <= ? ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED");
+  find->setString(1, format_sql_datetime(now - settings.release_grace));
+  results rs(find->executeQuery());
+  std::vector<std::pair<std::uint64_t, std::string>> due;
+  while (rs->next()) {
+    due.emplace_back(rs->getUInt64(1), rs->getString(2));
+  }
+  for (const auto& [id, from] : due) {
+    auto nodes = prepare(conn,
+                         "SELECT DISTINCT node_id FROM allocations WHERE rental_id = ? AND state = 'running' AND "
+                         "released_at IS NULL");
+    nodes->setUInt64(1, id);
+    results nrs(nodes->executeQuery());
+    std::vector<std::uint64_t> node_ids;
+    while (nrs->next()) {
+      node_ids.push_back(nrs->getUInt64(1));
+    }
+    auto keep = prepare(conn,
+                        "UPDATE allocations SET state = 'reserved', updated_at = ? WHERE rental_id = ? AND state = "
+                        "'running' AND released_at IS NULL");
+    keep->setString(1, format_sql_datetime(now));
+    keep->setUInt64(2, id);
+    keep->executeUpdate();
+    for (auto node : node_ids) {
+      fleet::node_repository::bump_generation(conn, node, now);
+    }
+    auto up = prepare(conn, "UPDATE rentals SET status = 'expired', degraded = FALSE, updated_at = ? WHERE id = ?");
+    up->setString(1, format_sql_datetime(now));
+    up->setUInt64(2, id);
+    up->executeUpdate();
+    event(conn, id, from, "expired", "the paid period ended; servers reserved for renewal", now);
+  }
+  return static_cast<int>(due.size());
+}
+
+int rental_lifecycle::release_reservations(sql::Connection& conn, time_point now,
+                                           const lifecycle_settings& settings) {
+  auto find = prepare(conn,
+                      "SELECT a.id FROM allocations a JOIN rentals r ON r.id = a.rental_id WHERE a.state = "
+                      "'reserved' AND a.released_at IS NULL AND r.status IN ('expired', 'cancelled') AND "
+                      "r.expires_at <= ? ORDER BY a.id LIMIT 500");
+  find->setString(1, format_sql_datetime(now - settings.release_grace -
+                                         std::chrono::hours(24 * settings.reservation_days)));
+  results rs(find->executeQuery());
+  std::vector<std::uint64_t> ids;
+  while (rs->next()) {
+    ids.push_back(rs->getUInt64(1));
+  }
+  for (auto id : ids) {
+    fleet::allocation_repository::release(conn, id, now);
+  }
+  return static_cast<int>(ids.size());
+}
+
+}  // namespace derpmgr::controller::rentals

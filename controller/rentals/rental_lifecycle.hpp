@@ -1,0 +1,38 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "shared/clock/clock.hpp"
+
+namespace sql {
+class Connection;
+}
+
+namespace derpmgr::controller::auth {
+class server_keys;
+}
+
+namespace derpmgr::controller::rentals {
+
+struct lifecycle_settings {
+  std::chrono::hours release_grace{0};  // containers stay this long after expires_at
+  int reservation_days = 7;             // ports and certificates kept for a renewal this long after expiry
+  std::chrono::seconds offline_after{45};
+};
+
+// The scheduled work that keeps rentals and the fleet in step (DESIGN §4 "Rental states and timeline"). Each runs
+// inside the caller's transaction and takes its rentals with FOR UPDATE SKIP LOCKED.
+class rental_lifecycle {
+ public:
+  // Pending rentals get placed (reserved allocations of a renewed rental come back first, with the same ports and
+  // certificates); degraded ones are completed when capacity appears. Returns how many rentals changed.
+  static int place(sql::Connection& conn, const auth::server_keys& keys, time_point now,
+                   const lifecycle_settings& settings, std::size_t batch = 20);
+  // Rentals past expires_at + release_grace expire: their allocations become reserved (containers removed).
+  static int expire(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
+  // Reservations older than reservation_days are released and their ports freed.
+  static int release_reservations(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
+};
+
+}  // namespace derpmgr::controller::rentals
