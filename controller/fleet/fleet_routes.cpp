@@ -136,6 +136,9 @@ net::awaitable<http::response> show_node(app_services* s, http::request req, aut
     auto node = node_repository::by_id(conn, id);
     auto counts = node_repository::allocation_counts_by_node(conn)[id];
     auto allocations = node ? allocation_repository::list_live(conn, id) : std::vector<allocation_row>{};
+    for (auto& a : allocations) {
+      a.allowed_keys = allocation_repository::by_id(conn, a.id)->allowed_keys;
+    }
     return std::make_tuple(node, counts, allocations);
   };
   auto [node, counts, allocations] = co_await s->pool.run(std::move(unit));
@@ -204,10 +207,10 @@ net::awaitable<http::response> update_node(app_services* s, http::request req, a
     }
     event.details = body;
     s->audit(conn, event);
-    return *node_repository::by_id(conn, id);
+    return std::make_pair(*node_repository::by_id(conn, id), node_repository::allocation_counts_by_node(conn)[id]);
   };
-  auto node = co_await s->pool.transact(std::move(unit));
-  co_return http::response::json(200, json::serialize(node_json(*s, node, allocation_counts{})));
+  auto [node, counts] = co_await s->pool.transact(std::move(unit));
+  co_return http::response::json(200, json::serialize(node_json(*s, node, counts)));
 }
 
 net::awaitable<http::response> new_token(app_services* s, http::request req, auth::principal who) {
@@ -247,10 +250,10 @@ net::awaitable<http::response> drain_node(app_services* s, http::request req, au
       throw api_error(404, "not_found", "no such node");
     }
     s->audit(conn, event);
-    return *node_repository::by_id(conn, id);
+    return std::make_pair(*node_repository::by_id(conn, id), node_repository::allocation_counts_by_node(conn)[id]);
   };
-  auto node = co_await s->pool.transact(std::move(unit));
-  co_return http::response::json(200, json::serialize(node_json(*s, node, allocation_counts{})));
+  auto [node, counts] = co_await s->pool.transact(std::move(unit));
+  co_return http::response::json(200, json::serialize(node_json(*s, node, counts)));
 }
 
 net::awaitable<http::response> delete_node(app_services* s, http::request req, auth::principal who) {
