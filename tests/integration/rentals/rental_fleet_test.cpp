@@ -1,0 +1,201 @@
+// Rentals on the fleet: a redemption becomes three derper containers on three hosts; too small a fleet leaves the
+// rental degraded until a node enrols; expiry keeps the ports and certificates reserved for a renewal, then frees
+// them.
+#include <doctest/doctest.h>
+
+#include <boost/json/serialize.hpp>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "tests/integration/fleet/fleet_support.hpp"
+#include "tests/support/api_helpers.hpp"
+#include "tests/support/test_env.hpp"
+
+using namespace derpmgr;
+using namespace derpmgr::test;
+using namespace derpmgr::test::fleet;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct node_with_agent {
+  std::int64_t id = 0;
+  std::string ip;
+  std::unique_ptr<agent_process> agent;
+};
+
+node_with_agent add_node(fleet_controller& fc, const std::string& name, const std::string& ip,
+                         const std::string& region) {
+  int base = random_port_base();
+  boost::json::object body{{"name", name},        {"region", region},      {"public_ipv4", ip},
+                           {"bind_ip", ip},       {"port_min", base},      {"port_max", base + 19},
+                           {"capacity", 10}};
+  auto r = fc.admin.post("/api/v1/admin/nodes", boost::json::serialize(body));
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  auto node = json_of(r);
+  node_with_agent n{node.at("id").as_int64(), ip, std::make_unique<agent_process>(name)};
+  auto [code, out] = n.agent->enroll(fc.c.agents_url(),
+                                     std::string(node.at("enrollment").as_object().at("token").as_string()));
+  REQUIRE_MESSAGE(code == 0, out);
+  n.agent->start();
+  REQUIRE(wait_until([&] { return fc.node(n.id).at("status").as_string() == "online"; }, 20s));
+  return n;
+}
+
+// Serial codes for a fresh 3-day plan.
+std::vector<std::string> serials(fleet_controller& fc, int count) {
+  auto plan = fc.admin.post("/api/v1/admin/plans",
+                            R"({"name":")" + unique_name("three") + R"(","duration_days":3,"traffic_quota_bytes":0,)"
+                            R"("device_limit":5,"price_cents":300})");
+  REQUIRE_MESSAGE(plan.status == 201, plan.body);
+  auto batch = fc.admin.post("/api/v1/admin/serials/batches",
+                             "{\"plan_id\":" + std::to_string(json_of(plan).at("id").as_int64()) +
+                                 ",\"count\":" + std::to_string(count) + "}");
+  REQUIRE_MESSAGE(batch.status == 201, batch.body);
+  std::vector<std::string> out;
+  auto body = json_of(batch);
+  for (const auto& c : body.at("codes").as_array()) {
+    out.emplace_back(c.as_string());
+  }
+  return out;
+}
+
+struct placed {
+  std::int64_t id;
+  std::int64_t node_id;
+  int port;
+  std::string host;
+  std::string pin;
+  std::string state;
+};
+
+std::vector<placed> allocations_of(fleet_controller& fc, const std::string& rental_id) {
+  std::vector<placed> out;
+  auto rows = fc.c.db.scalar(
+      "SELECT GROUP_CONCAT(CONCAT_WS(' ', id, node_id, port, public_host, cert_pin, state) ORDER BY id SEPARATOR "
+      "'\\n') FROM allocations WHERE released_at IS NULL AND rental_id = " + rental_id);
+  std::istringstream lines(rows);
+  placed p;
+  while (lines >> p.id >> p.node_id >> p.port >> p.host >> p.pin >> p.state) {
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string rental_field(fleet_controller& fc, const std::string& field) {
+  return fc.c.db.scalar("SELECT " + field + " FROM rentals ORDER BY id DESC LIMIT 1");
+}
+
+struct cleanup {
+  std::vector<std::int64_t> nodes;
+  ~cleanup() {
+    for (auto id : nodes) {
+      remove_node_containers(id);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a redemption becomes three derpers on three hosts; expiry reserves them and a renewal brings them back") {
+  fleet_controller fc;
+  cleanup done;
+  auto a = add_node(fc, unique_name("ra"), "127.0.0.2", "tokyo");
+  auto b = add_node(fc, unique_name("rb"), "127.0.0.3", "osaka");
+  auto c = add_node(fc, unique_name("rc"), "127.0.0.4", "seoul");
+  done.nodes = {a.id, b.id, c.id};
+  auto codes = serials(fc, 2);
+
+  browser buyer(fc.c.base_url(), test_origin);
+  sign_in_customer(buyer, unique_name("renter") + "@example.com");
+  auto redeemed = buyer.post("/api/v1/me/redeem", R"({"serial":")" + codes[0] + R"("})");
+  REQUIRE_MESSAGE(redeemed.status == 200, redeemed.body);
+  auto rental = rental_field(fc, "id");
+
+  REQUIRE(wait_until([&] { return rental_field(fc, "status") == "active"; }, 15s));
+  CHECK(rental_field(fc, "degraded") == "0");
+  auto first = allocations_of(fc, rental);
+  REQUIRE(first.size() == 3);
+  std::set<std::int64_t> nodes;
+  for (const auto& p : first) {
+    nodes.insert(p.node_id);
+  }
+  CHECK(nodes.size() == 3);  // three different hosts
+  for (const auto& p : first) {
+    probe_result r;
+    CHECK_MESSAGE(wait_until([&] { r = probe(p.host, p.port); return r.status == 200; }, 60s), p.host);
+    CHECK(r.pin == p.pin);
+  }
+  CHECK(fc.c.db.scalar("SELECT COUNT(*) FROM rental_events WHERE rental_id = " + rental + " AND to_status = 'active'") ==
+        "1");
+
+  // The paid period ends: containers go, the allocations stay reserved.
+  fc.c.clk->advance(std::chrono::hours(24 * 3) + std::chrono::minutes(1));
+  fc.c.app->run_jobs_now();
+  CHECK(rental_field(fc, "status") == "expired");
+  for (const auto& p : allocations_of(fc, rental)) {
+    CHECK(p.state == "reserved");
+  }
+  CHECK(wait_until([&] {
+    return node_containers(a.id).empty() && node_containers(b.id).empty() && node_containers(c.id).empty();
+  }, 30s));
+
+  // A renewal inside the reservation window: the same ports and the same certificates come back.
+  auto renewed = buyer.post("/api/v1/me/redeem", R"({"serial":")" + codes[1] + R"("})");
+  REQUIRE_MESSAGE(renewed.status == 200, renewed.body);
+  fc.c.app->run_jobs_now();
+  CHECK(rental_field(fc, "status") == "active");
+  auto again = allocations_of(fc, rental);
+  REQUIRE(again.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(again[i].id == first[i].id);
+    CHECK(again[i].port == first[i].port);
+    CHECK(again[i].pin == first[i].pin);
+    CHECK(again[i].state == "running");
+  }
+  for (const auto& p : again) {
+    probe_result r;
+    CHECK(wait_until([&] { r = probe(p.host, p.port); return r.status == 200; }, 60s));
+    CHECK(r.pin == p.pin);
+  }
+
+  // Lapsed past the reservation window: the ports are freed.
+  fc.c.clk->advance(std::chrono::hours(24 * (3 + 7)) + std::chrono::minutes(2));
+  fc.c.app->run_jobs_now();
+  fc.c.app->run_jobs_now();
+  CHECK(rental_field(fc, "status") == "expired");
+  CHECK(allocations_of(fc, rental).empty());
+  CHECK(fc.c.db.scalar("SELECT COUNT(*) FROM allocations WHERE rental_id = " + rental + " AND released_at IS NOT NULL") ==
+        "3");
+  for (auto* n : {&a, &b, &c}) {
+    n->agent->terminate();
+  }
+}
+
+TEST_CASE("on a two-node fleet a rental is degraded, and completed when a third node enrols") {
+  fleet_controller fc;
+  cleanup done;
+  auto a = add_node(fc, unique_name("da"), "127.0.0.2", "tokyo");
+  auto b = add_node(fc, unique_name("db"), "127.0.0.3", "tokyo");
+  done.nodes = {a.id, b.id};
+  auto codes = serials(fc, 1);
+  browser buyer(fc.c.base_url(), test_origin);
+  sign_in_customer(buyer, unique_name("renter") + "@example.com");
+  REQUIRE(buyer.post("/api/v1/me/redeem", R"({"serial":")" + codes[0] + R"("})").status == 200);
+  auto rental = rental_field(fc, "id");
+  REQUIRE(wait_until([&] { return rental_field(fc, "status") == "active"; }, 15s));
+  CHECK(rental_field(fc, "degraded") == "1");
+  CHECK(allocations_of(fc, rental).size() == 2);
+
+  auto c = add_node(fc, unique_name("dc"), "127.0.0.4", "osaka");
+  done.nodes.push_back(c.id);
+  CHECK(wait_until([&] { return rental_field(fc, "degraded") == "0"; }, 20s));
+  auto all = allocations_of(fc, rental);
+  REQUIRE(all.size() == 3);
+  CHECK(std::any_of(all.begin(), all.end(), [&](const placed& p) { return p.node_id == c.id; }));
+  CHECK(wait_until([&] { return node_containers(c.id).size() == 1; }, 60s));
+  for (auto* n : {&a, &b, &c}) {
+    n->agent->terminate();
+  }
+}
