@@ -129,6 +129,19 @@ TEST_CASE("a redemption becomes three derpers on three hosts; expiry reserves th
   }
   CHECK(fc.c.db.scalar("SELECT COUNT(*) FROM rental_events WHERE rental_id = " + rental + " AND to_status = 'active'") ==
         "1");
+  // The customer sees three running servers with their addresses and ports.
+  CHECK(wait_until([&] {
+    auto mine = buyer.get("/api/v1/me/rental");
+    if (mine.status != 200) {
+      return false;
+    }
+    auto view = json_of(mine);
+    const auto& servers = view.at("servers").as_array();
+    return view.at("status") == "active" && servers.size() == 3 &&
+           std::all_of(servers.begin(), servers.end(), [](const auto& sv) {
+             return sv.as_object().at("status") == "running" && sv.as_object().at("port").as_int64() > 0;
+           });
+  }, 20s));
 
   // The paid period ends: containers go, the allocations stay reserved.
   fc.c.clk->advance(std::chrono::hours(24 * 3) + std::chrono::minutes(1));
