@@ -287,7 +287,9 @@ void controller_app::start() {
   lifecycle.release_grace = std::chrono::hours(cfg.rentals_release_grace_hours);
   lifecycle.reservation_days = static_cast<int>(cfg.rentals_reservation_days);
   s.jobs->add("rental_placement", std::chrono::seconds(2), [svc, lifecycle](sql::Connection& conn, time_point now) {
-    rentals::rental_lifecycle::place(conn, svc->keys, now, lifecycle);
+    if (rentals::rental_lifecycle::place(conn, *svc, now, lifecycle) > 0) {
+      svc->wake_mailer();
+    }
   });
   s.jobs->add("rental_expiry", std::chrono::seconds(30), [lifecycle](sql::Connection& conn, time_point now) {
     rentals::rental_lifecycle::expire(conn, now, lifecycle);

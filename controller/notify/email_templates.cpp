@@ -83,6 +83,25 @@ const std::vector<email_template> table = {
      "请向服务商续费，并在控制台更新付费截止日期；或先将其排空。\n"
      "\n"
      "-- derpmgr\n"},
+    {"servers_changed", "en", "Your derpmgr servers changed",
+     "Hello,\n"
+     "\n"
+     "one of your DERP servers was moved to another host ({{reason}}). Your relays keep working, but your DERP\n"
+     "map changed: download your configuration again and update your tailnet policy file (or Headscale), or\n"
+     "your clients will keep using the old server until it is gone.\n"
+     "\n"
+     "Your servers now: {{servers}}\n"
+     "\n"
+     "-- derpmgr\n"},
+    {"servers_changed", "zh-CN", "你的 derpmgr 服务器已变更",
+     "你好：\n"
+     "\n"
+     "你的一台 DERP 服务器已迁移到另一台主机（{{reason}}）。中继仍可使用，但你的 DERP 地图已变化：请重新下载配置，\n"
+     "并更新 tailnet 策略文件（或 Headscale），否则客户端会继续使用旧服务器直到其下线。\n"
+     "\n"
+     "你现在的服务器：{{servers}}\n"
+     "\n"
+     "-- derpmgr\n"},
     {"account_deleted", "en", "Your derpmgr account was deleted",
      "Hello,\n"
      "\n"

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "controller/app/app_services.hpp"
 #include "controller/db/statements.hpp"
 #include "controller/fleet/allocation_repository.hpp"
 #include "controller/fleet/node_repository.hpp"
@@ -103,13 +104,39 @@ void restore_reserved(sql::Connection& conn, std::uint64_t rental, time_point no
   }
 }
 
+void notify_servers_changed(sql::Connection& conn, const app_services& services, std::uint64_t rental,
+                            const std::string& reason, time_point) {
+  auto who = prepare(conn,
+                     "SELECT u.email, u.locale, u.status FROM rentals r JOIN users u ON u.id = r.user_id WHERE r.id = ?");
+  who->setUInt64(1, rental);
+  results urs(who->executeQuery());
+  if (!urs->next() || urs->getString(3) == "deleted") {
+    return;
+  }
+  std::string email = urs->getString(1);
+  std::string locale = urs->getString(2);
+  auto list = prepare(conn,
+                      "SELECT a.public_host, a.port FROM allocations a WHERE a.rental_id = ? AND a.released_at IS NULL "
+                      "AND a.state = 'running' ORDER BY a.id");
+  list->setUInt64(1, rental);
+  results lrs(list->executeQuery());
+  std::string servers;
+  while (lrs->next()) {
+    servers += (servers.empty() ? "" : ", ") + std::string(lrs->getString(1)) + ":" + std::to_string(lrs->getInt(2));
+  }
+  services.enqueue_mail(conn, email, "servers_changed", locale, {{"reason", reason}, {"servers", servers}});
+}
+
 }  // namespace
 
-int rental_lifecycle::place(sql::Connection& conn, const auth::server_keys& keys, time_point now,
+int rental_lifecycle::place(sql::Connection& conn, const app_services& services, time_point now,
                             const lifecycle_settings& settings, std::size_t batch) {
+  const auto& keys = services.keys;
   auto find = prepare(conn,
-                      "SELECT id, replicas, regions, status, degraded FROM rentals WHERE status = 'pending' OR "
-                      "(status = 'active' AND degraded) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
+                      "SELECT id, replicas, regions, status, degraded FROM rentals r WHERE status = 'pending' OR "
+                      "(status = 'active' AND (degraded OR EXISTS (SELECT 1 FROM allocations a JOIN nodes n ON "
+                      "n.id = a.node_id WHERE a.rental_id = r.id AND a.released_at IS NULL AND a.state = 'running' "
+                      "AND n.draining))) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
   find->setUInt64(1, batch);
   results rs(find->executeQuery());
   std::vector<due_rental> due;
@@ -124,18 +151,26 @@ int rental_lifecycle::place(sql::Connection& conn, const auth::server_keys& keys
   for (const auto& r : due) {
     restore_reserved(conn, r.id, now);
     auto live = prepare(conn,
-                        "SELECT n.id, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), n.region FROM allocations a "
-                        "JOIN nodes n ON n.id = a.node_id WHERE a.rental_id = ? AND a.released_at IS NULL AND "
-                        "a.state = 'running'");
+                        "SELECT n.id, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), n.region, n.draining, a.id, "
+                        "COALESCE(a.observed_state = 'running' AND a.observed_config_version = a.config_version, "
+                        "FALSE) FROM allocations a JOIN nodes n ON n.id = a.node_id WHERE a.rental_id = ? AND "
+                        "a.released_at IS NULL AND a.state = 'running'");
     live->setUInt64(1, r.id);
     results lrs(live->executeQuery());
     placement_request req;
     req.allowed_regions = r.regions;
     std::int64_t have = 0;
+    bool healthy_all_running = true;
+    std::vector<std::uint64_t> leaving;  // allocations on draining nodes
     while (lrs->next()) {
       req.taken_nodes.insert(lrs->getUInt64(1));
       req.taken_hosts.insert(lrs->getString(2));
+      if (lrs->getBoolean(4)) {
+        leaving.push_back(lrs->getUInt64(5));
+        continue;
+      }
       req.taken_regions.insert(lrs->getString(3));
+      healthy_all_running = healthy_all_running && lrs->getBoolean(6);
       ++have;
     }
     req.count = static_cast<int>(std::max<std::int64_t>(r.replicas - have, 0));
@@ -161,6 +196,16 @@ int rental_lifecycle::place(sql::Connection& conn, const auth::server_keys& keys
       }
     }
     auto total = have + placed;
+    // Servers on draining nodes go once every replacement runs (until then the customer keeps them).
+    if (!leaving.empty() && placed == 0 && have >= r.replicas && healthy_all_running) {
+      for (auto id : leaving) {
+        fleet::allocation_repository::release(conn, id, now);
+      }
+      notify_servers_changed(conn, services, r.id, "a host was taken out of service", now);
+      event(conn, r.id, r.status, r.status, "servers moved off a draining node", now);
+      ++changed;
+      continue;
+    }
     bool degraded = total < r.replicas;
     std::string status = total > 0 ? "active" : r.status;
     if (status == r.status && degraded == r.degraded && placed == 0) {

@@ -9,6 +9,9 @@ namespace sql {
 class Connection;
 }
 
+namespace derpmgr::controller {
+struct app_services;
+}
 namespace derpmgr::controller::auth {
 class server_keys;
 }
@@ -26,8 +29,10 @@ struct lifecycle_settings {
 class rental_lifecycle {
  public:
   // Pending rentals get placed (reserved allocations of a renewed rental come back first, with the same ports and
-  // certificates); degraded ones are completed when capacity appears. Returns how many rentals changed.
-  static int place(sql::Connection& conn, const auth::server_keys& keys, time_point now,
+  // certificates); degraded ones are completed when capacity appears; servers on draining nodes are replaced on
+  // other nodes and released once every replacement runs, and the customer is emailed that the config changed.
+  // Returns how many rentals changed.
+  static int place(sql::Connection& conn, const app_services& services, time_point now,
                    const lifecycle_settings& settings, std::size_t batch = 20);
   // Rentals past expires_at + release_grace expire: their allocations become reserved (containers removed).
   static int expire(sql::Connection& conn, time_point now, const lifecycle_settings& settings);

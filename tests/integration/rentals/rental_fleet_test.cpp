@@ -10,6 +10,7 @@
 
 #include "tests/integration/fleet/fleet_support.hpp"
 #include "tests/support/api_helpers.hpp"
+#include "tests/support/mail_sink.hpp"
 #include "tests/support/test_env.hpp"
 
 using namespace derpmgr;
@@ -209,6 +210,41 @@ TEST_CASE("on a two-node fleet a rental is degraded, and completed when a third 
   CHECK(std::any_of(all.begin(), all.end(), [&](const placed& p) { return p.node_id == c.id; }));
   CHECK(wait_until([&] { return node_containers(c.id).size() == 1; }, 60s));
   for (auto* n : {&a, &b, &c}) {
+    n->agent->terminate();
+  }
+}
+
+TEST_CASE("draining a node moves its rentals' servers to other nodes and tells the customers") {
+  fleet_controller fc;
+  cleanup done;
+  auto a = add_node(fc, unique_name("xa"), "127.0.0.2", "tokyo");
+  auto b = add_node(fc, unique_name("xb"), "127.0.0.3", "osaka");
+  auto c = add_node(fc, unique_name("xc"), "127.0.0.4", "seoul");
+  done.nodes = {a.id, b.id, c.id};
+  auto codes = serials(fc, 1);
+  browser buyer(fc.c.base_url(), test_origin);
+  auto email = unique_name("mover") + "@example.com";
+  sign_in_customer(buyer, email);
+  REQUIRE(buyer.post("/api/v1/me/redeem", R"({"serial":")" + codes[0] + R"("})").status == 200);
+  auto rental = rental_field(fc, "id");
+  REQUIRE(wait_until([&] { return rental_field(fc, "status") == "active"; }, 15s));
+  REQUIRE(wait_until([&] { return node_containers(a.id).size() == 1; }, 60s));
+
+  auto spare = add_node(fc, unique_name("xd"), "127.0.0.5", "taipei");
+  done.nodes.push_back(spare.id);
+  auto drained = fc.admin.post("/api/v1/admin/nodes/" + std::to_string(a.id) + "/drain", "{}");
+  REQUIRE(drained.status == 200);
+
+  // Back to three healthy servers, none on the drained node, and its container removed.
+  CHECK_MESSAGE(wait_until([&] {
+    auto all = allocations_of(fc, rental);
+    return all.size() == 3 && std::none_of(all.begin(), all.end(), [&](const placed& p) { return p.node_id == a.id; });
+  }, 60s), spare.agent->log());
+  CHECK(wait_until([&] { return node_containers(a.id).empty(); }, 30s));
+  CHECK(wait_until([&] { return node_containers(spare.id).size() == 1; }, 30s));
+  CHECK(rental_field(fc, "degraded") == "0");
+  CHECK(wait_for_mail(services::from_env().mail_dir, email, "127.0.0.5"));
+  for (auto* n : {&a, &b, &c, &spare}) {
     n->agent->terminate();
   }
 }

@@ -1,4 +1,5 @@
 #include "controller/app/controller_app.hpp"
+#include "controller/fleet/ca_files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -34,8 +35,10 @@ controller::controller_config config_for(const test_database& db, const std::fil
   cfg.database_url = db.url();
   cfg.http_listen = "127.0.0.1:0";
   cfg.metrics_listen = "127.0.0.1:0";
+  cfg.agents_listen = "127.0.0.1:0";
   cfg.state_dir = state;
   cfg.http_body_limit = 4096;
+  controller::fleet::init_ca(controller::fleet::ca_directory(cfg));
   cfg.log_level = "warn";
   return cfg;
 }
