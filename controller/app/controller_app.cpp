@@ -286,6 +286,7 @@ void controller_app::start() {
   rentals::lifecycle_settings lifecycle;
   lifecycle.release_grace = std::chrono::hours(cfg.rentals_release_grace_hours);
   lifecycle.reservation_days = static_cast<int>(cfg.rentals_reservation_days);
+  lifecycle.replace_after_offline = std::chrono::hours(cfg.rentals_replace_after_offline_hours);
   s.jobs->add("rental_placement", std::chrono::seconds(2), [svc, lifecycle](sql::Connection& conn, time_point now) {
     if (rentals::rental_lifecycle::place(conn, *svc, now, lifecycle) > 0) {
       svc->wake_mailer();
@@ -294,6 +295,11 @@ void controller_app::start() {
   s.jobs->add("rental_expiry", std::chrono::seconds(30), [lifecycle](sql::Connection& conn, time_point now) {
     rentals::rental_lifecycle::expire(conn, now, lifecycle);
     rentals::rental_lifecycle::release_reservations(conn, now, lifecycle);
+  });
+  s.jobs->add("rental_reminders", std::chrono::minutes(5), [svc, lifecycle](sql::Connection& conn, time_point now) {
+    if (rentals::rental_lifecycle::send_reminders(conn, *svc, now, lifecycle) > 0) {
+      svc->wake_mailer();
+    }
   });
   s.jobs->start();
   s.api->start();

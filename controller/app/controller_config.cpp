@@ -28,6 +28,7 @@ const std::vector<config_key>& schema() {
       {"agents", "restart_grace_seconds", t::integer, std::int64_t{120}},
       {"rentals", "release_grace_hours", t::integer, std::int64_t{0}},
       {"rentals", "reservation_days", t::integer, std::int64_t{7}},
+      {"rentals", "replace_after_offline_hours", t::integer, std::int64_t{24}},
       {"derper", "image", t::string, std::string{"derpmgr/derper:latest"}},
       {"derper", "memory_limit_mb", t::integer, std::int64_t{256}},
       {"derper", "pids_limit", t::integer, std::int64_t{256}},
@@ -85,6 +86,7 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.derper_image = v.get_string("derper", "image");
   c.rentals_release_grace_hours = v.get_int("rentals", "release_grace_hours");
   c.rentals_reservation_days = v.get_int("rentals", "reservation_days");
+  c.rentals_replace_after_offline_hours = v.get_int("rentals", "replace_after_offline_hours");
   c.derper_memory_limit_mb = v.get_int("derper", "memory_limit_mb");
   c.derper_pids_limit = v.get_int("derper", "pids_limit");
   c.metrics_listen = v.get_string("metrics", "listen");
@@ -110,6 +112,7 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   check_range("[agents] handshake_burst", c.agents_handshake_burst, 1, 100000);
   check_range("[agents] restart_grace_seconds", c.agents_restart_grace_seconds, 0, 3600);
   check_range("[rentals] release_grace_hours", c.rentals_release_grace_hours, 0, 24 * 365);
+  check_range("[rentals] replace_after_offline_hours", c.rentals_replace_after_offline_hours, 0, 24 * 365);
   check_range("[rentals] reservation_days", c.rentals_reservation_days, 0, 365);
   check_range("[derper] memory_limit_mb", c.derper_memory_limit_mb, 16, 65536);
   check_range("[derper] pids_limit", c.derper_pids_limit, 16, 65536);

@@ -102,6 +102,34 @@ const std::vector<email_template> table = {
      "你现在的服务器：{{servers}}\n"
      "\n"
      "-- derpmgr\n"},
+    {"rental_expiring", "en", "Your derpmgr relays expire in {{days}} day(s)",
+     "Hello,\n"
+     "\n"
+     "your derpmgr plan {{plan}} is paid until {{expires_at}} (UTC), {{days}} day(s) from now. Renew it with a\n"
+     "serial number or from your balance to keep your DERP servers and their configuration.\n"
+     "\n"
+     "-- derpmgr\n"},
+    {"rental_expiring", "zh-CN", "你的 derpmgr 中继将在 {{days}} 天后到期",
+     "你好：\n"
+     "\n"
+     "你的 derpmgr 套餐 {{plan}} 将于 {{expires_at}}（UTC）到期，还剩 {{days}} 天。请使用序列号或余额续费，\n"
+     "以保留你的 DERP 服务器及其配置。\n"
+     "\n"
+     "-- derpmgr\n"},
+    {"rental_expired", "en", "Your derpmgr relays have expired",
+     "Hello,\n"
+     "\n"
+     "your derpmgr plan {{plan}} expired at {{expires_at}} (UTC) and its servers were stopped. They stay\n"
+     "reserved for {{reservation_days}} days: renew within that time and the very same configuration comes back.\n"
+     "\n"
+     "-- derpmgr\n"},
+    {"rental_expired", "zh-CN", "你的 derpmgr 中继已到期",
+     "你好：\n"
+     "\n"
+     "你的 derpmgr 套餐 {{plan}} 已于 {{expires_at}}（UTC）到期，服务器已停止。它们会保留 {{reservation_days}} 天：\n"
+     "在此期间续费即可恢复完全相同的配置。\n"
+     "\n"
+     "-- derpmgr\n"},
     {"account_deleted", "en", "Your derpmgr account was deleted",
      "Hello,\n"
      "\n"

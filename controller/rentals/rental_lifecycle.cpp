@@ -5,6 +5,8 @@
 #include <cppconn/resultset.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -136,8 +138,12 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
                       "SELECT id, replicas, regions, status, degraded FROM rentals r WHERE status = 'pending' OR "
                       "(status = 'active' AND (degraded OR EXISTS (SELECT 1 FROM allocations a JOIN nodes n ON "
                       "n.id = a.node_id WHERE a.rental_id = r.id AND a.released_at IS NULL AND a.state = 'running' "
-                      "AND n.draining))) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
-  find->setUInt64(1, batch);
+                      "AND (n.draining OR n.last_seen_at < ?)))) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
+  // A node silent this long is treated like a draining one; with replace_after_offline = 0, never.
+  auto gone_before = settings.replace_after_offline.count() > 0 ? now - settings.replace_after_offline
+                                                                 : time_point{};
+  find->setString(1, format_sql_datetime(gone_before));
+  find->setUInt64(2, batch);
   results rs(find->executeQuery());
   std::vector<due_rental> due;
   while (rs->next()) {
@@ -151,11 +157,13 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
   for (const auto& r : due) {
     restore_reserved(conn, r.id, now);
     auto live = prepare(conn,
-                        "SELECT n.id, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), n.region, n.draining, a.id, "
+                        "SELECT n.id, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), n.region, "
+                        "n.draining OR COALESCE(n.last_seen_at < ?, FALSE), a.id, "
                         "COALESCE(a.observed_state = 'running' AND a.observed_config_version = a.config_version, "
                         "FALSE) FROM allocations a JOIN nodes n ON n.id = a.node_id WHERE a.rental_id = ? AND "
                         "a.released_at IS NULL AND a.state = 'running'");
-    live->setUInt64(1, r.id);
+    live->setString(1, format_sql_datetime(gone_before));
+    live->setUInt64(2, r.id);
     results lrs(live->executeQuery());
     placement_request req;
     req.allowed_regions = r.regions;
@@ -262,6 +270,66 @@ int rental_lifecycle::expire(sql::Connection& conn, time_point now, const lifecy
     event(conn, id, from, "expired", "the paid period ended; servers reserved for renewal", now);
   }
   return static_cast<int>(due.size());
+}
+
+int rental_lifecycle::send_reminders(sql::Connection& conn, const app_services& services, time_point now,
+                                     const lifecycle_settings& settings) {
+  int sent = 0;
+  auto record = prepare(conn,
+                        "INSERT IGNORE INTO rental_reminders (rental_id, expires_at, kind, sent_at) VALUES (?, ?, ?, ?)");
+  auto mail = [&](std::uint64_t rental, const std::string& expires, const std::string& kind,
+                  const std::string& email, const std::string& locale, const std::string& tmpl,
+                  std::map<std::string, std::string> vars) {
+    record->setUInt64(1, rental);
+    record->setString(2, expires);
+    record->setString(3, kind);
+    record->setString(4, format_sql_datetime(now));
+    if (record->executeUpdate() == 1) {  // the row makes it once, whichever replica gets here
+      services.enqueue_mail(conn, email, tmpl, locale, vars);
+      ++sent;
+    }
+  };
+  auto days = settings.reminder_days;
+  std::sort(days.begin(), days.end());
+  // The nearest threshold passed is the one to send: a rental bought with 2 days left gets the 3-day one only.
+  auto due = prepare(conn,
+                     "SELECT r.id, r.expires_at, r.plan_name, u.email, u.locale, TIMESTAMPDIFF(SECOND, ?, r.expires_at), "
+                     "TIMESTAMPDIFF(SECOND, r.starts_at, r.expires_at) "
+                     "FROM rentals r JOIN users u ON u.id = r.user_id WHERE r.status IN ('pending', 'active', 'limited') AND "
+                     "u.status = 'active' AND r.expires_at > ? AND r.expires_at <= ?");
+  due->setString(1, format_sql_datetime(now));
+  due->setString(2, format_sql_datetime(now));
+  due->setString(3, format_sql_datetime(now + std::chrono::hours(24 * (days.empty() ? 0 : days.back()))));
+  results rs(due->executeQuery());
+  while (rs->next()) {
+    auto left = rs->getInt64(6);
+    auto period = rs->getInt64(7);
+    for (int d : days) {
+      auto threshold = static_cast<std::int64_t>(d) * 86400;
+      // A period no longer than the threshold never gets that reminder (a 3-day plan is not "3 days left" at once).
+      if (left <= threshold && period > threshold) {
+        auto left_days = (left + 86399) / 86400;
+        mail(rs->getUInt64(1), rs->getString(2), "d" + std::to_string(d), rs->getString(4), rs->getString(5),
+             "rental_expiring",
+             {{"plan", rs->getString(3)},
+              {"expires_at", std::string(rs->getString(2)).substr(0, 16)},
+              {"days", std::to_string(left_days)}});
+        break;
+      }
+    }
+  }
+  auto lapsed = prepare(conn,
+                        "SELECT r.id, r.expires_at, r.plan_name, u.email, u.locale FROM rentals r JOIN users u ON "
+                        "u.id = r.user_id WHERE r.status = 'expired' AND u.status = 'active' AND r.expires_at > ?");
+  lapsed->setString(1, format_sql_datetime(now - std::chrono::hours(24 * 2)));
+  results lrs(lapsed->executeQuery());
+  while (lrs->next()) {
+    mail(lrs->getUInt64(1), lrs->getString(2), "expired", lrs->getString(4), lrs->getString(5), "rental_expired",
+         {{"plan", lrs->getString(3)},
+          {"expires_at", std::string(lrs->getString(2)).substr(0, 16)},
+          {"reservation_days", std::to_string(settings.reservation_days)}});
+  }
+  return sent;
 }
 
 int rental_lifecycle::release_reservations(sql::Connection& conn, time_point now,

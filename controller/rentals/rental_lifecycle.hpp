@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <vector>
 
 #include "shared/clock/clock.hpp"
 
@@ -22,6 +23,8 @@ struct lifecycle_settings {
   std::chrono::hours release_grace{0};  // containers stay this long after expires_at
   int reservation_days = 7;             // ports and certificates kept for a renewal this long after expiry
   std::chrono::seconds offline_after{45};
+  std::chrono::hours replace_after_offline{24};  // 0: never re-place automatically
+  std::vector<int> reminder_days{7, 3, 1};        // expiry reminders, days before
 };
 
 // The scheduled work that keeps rentals and the fleet in step (DESIGN §4 "Rental states and timeline"). Each runs
@@ -36,6 +39,9 @@ class rental_lifecycle {
                    const lifecycle_settings& settings, std::size_t batch = 20);
   // Rentals past expires_at + release_grace expire: their allocations become reserved (containers removed).
   static int expire(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
+  // Expiry reminders (reminder_days before, and at expiry), each sent once per paid-until date.
+  static int send_reminders(sql::Connection& conn, const app_services& services, time_point now,
+                            const lifecycle_settings& settings);
   // Reservations older than reservation_days are released and their ports freed.
   static int release_reservations(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
 };

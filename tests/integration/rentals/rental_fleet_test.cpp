@@ -248,3 +248,61 @@ TEST_CASE("draining a node moves its rentals' servers to other nodes and tells t
     n->agent->terminate();
   }
 }
+
+TEST_CASE("a node offline past replace_after_offline has its servers re-placed; under it they are left alone") {
+  fleet_controller fc;
+  cleanup done;
+  auto a = add_node(fc, unique_name("oa"), "127.0.0.2", "tokyo");
+  auto b = add_node(fc, unique_name("ob"), "127.0.0.3", "osaka");
+  auto c = add_node(fc, unique_name("oc"), "127.0.0.4", "seoul");
+  auto spare = add_node(fc, unique_name("od"), "127.0.0.5", "taipei");
+  done.nodes = {a.id, b.id, c.id, spare.id};
+  // Fill the spare so the rental lands on a, b and c; free it afterwards.
+  auto filler = fc.create_allocation(spare.id, {});
+  auto codes = serials(fc, 1);
+  browser buyer(fc.c.base_url(), test_origin);
+  sign_in_customer(buyer, unique_name("offline") + "@example.com");
+  fc.c.db.execute("UPDATE nodes SET capacity = 1 WHERE id = " + std::to_string(spare.id));
+  REQUIRE(buyer.post("/api/v1/me/redeem", R"({"serial":")" + codes[0] + R"("})").status == 200);
+  auto rental = rental_field(fc, "id");
+  REQUIRE(wait_until([&] { return rental_field(fc, "status") == "active" && allocations_of(fc, rental).size() == 3; },
+                     15s));
+  fc.c.db.execute("UPDATE nodes SET capacity = 10 WHERE id = " + std::to_string(spare.id));
+  auto on_a = [&] {
+    auto all = allocations_of(fc, rental);
+    return std::count_if(all.begin(), all.end(), [&](const placed& p) { return p.node_id == a.id; });
+  };
+  REQUIRE(on_a() == 1);
+
+  a.agent->kill9();
+  auto others_fresh = [&] {
+    // The live agents write last_seen with the (advanced) manual clock every 15 s.
+    return wait_until([&] {
+      return fc.c.db.scalar("SELECT COUNT(*) FROM nodes WHERE id IN (" + std::to_string(b.id) + "," +
+                            std::to_string(c.id) + "," + std::to_string(spare.id) + ") AND last_seen_at >= '" +
+                            format_sql_datetime(fc.c.clk->now() - 40s) + "'") == "3";
+    }, 30s);
+  };
+  fc.c.clk->advance(std::chrono::hours(2));
+  REQUIRE(others_fresh());
+  fc.c.app->run_jobs_now();
+  CHECK(on_a() == 1);  // two hours offline: left alone
+  CHECK(allocations_of(fc, rental).size() == 3);
+
+  fc.c.clk->advance(std::chrono::hours(23));
+  REQUIRE(others_fresh());
+  fc.c.app->run_jobs_now();
+  // A replacement on the spare; the server on the dead node goes once the replacement runs.
+  CHECK(wait_until([&] {
+    auto all = allocations_of(fc, rental);
+    return std::any_of(all.begin(), all.end(), [&](const placed& p) { return p.node_id == spare.id; });
+  }, 20s));
+  CHECK(wait_until([&] {
+    fc.c.app->run_jobs_now();
+    return on_a() == 0 && allocations_of(fc, rental).size() == 3;
+  }, 60s));
+  (void)filler;
+  for (auto* n : {&b, &c, &spare}) {
+    n->agent->terminate();
+  }
+}
