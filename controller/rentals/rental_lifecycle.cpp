@@ -214,6 +214,9 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
       ++changed;
       continue;
     }
+    if (total == 0 && r.status == "pending") {
+      continue;  // nothing online to place it on yet: it stays pending (not an event each pass)
+    }
     bool degraded = total < r.replicas;
     std::string status = total > 0 ? "active" : r.status;
     if (status == r.status && degraded == r.degraded && placed == 0) {
