@@ -20,6 +20,7 @@
 #include "controller/fleet/fleet_routes.hpp"
 #include "controller/fleet/payment_reminders.hpp"
 #include "controller/rentals/rental_lifecycle.hpp"
+#include "controller/rentals/rental_admin_routes.hpp"
 #include "controller/rentals/rental_routes.hpp"
 #include "controller/scheduler/periodic_jobs.hpp"
 #include "controller/commerce/finance_routes.hpp"
@@ -232,6 +233,7 @@ void controller_app::start() {
   commerce::add_order_routes(s.api_routes, *s.services);
   fleet::add_fleet_routes(s.api_routes, *s.services);
   rentals::add_rental_routes(s.api_routes, *s.services);
+  rentals::add_rental_admin_routes(s.api_routes, *s.services);
   commerce::add_finance_routes(s.api_routes, *s.services);
   commerce::add_history_routes(s.api_routes, *s.services);
   auth::add_admin_route(s.api_routes, *s.services, "GET", "/api/v1/admin/audit-log", "audit:read",
