@@ -241,7 +241,9 @@ net::awaitable<bool> session(state_ptr s) {
     co_return false;
   }
   beast::get_lowest_layer(ws).expires_never();
-  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), s->options.silence_limit, false});
+  // keep_alive_pings must be on: without it Beast arms the idle timer once per async_read and never re-arms it for
+  // control frames, so a session that only exchanges pings for silence_limit is closed as timed out.
+  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), s->options.silence_limit, true});
   ws.read_message_max(64 * 1024 * 1024);
   auto raw = s.get();
   ws.control_callback([raw](websocket::frame_type, beast::string_view) { raw->last_heard = steady::now(); });

@@ -67,7 +67,9 @@ void agent_session::queue(std::string frame) {
 
 net::awaitable<void> agent_session::run(std::shared_ptr<agent_session> self, upgrade_request upgrade) {
   auto& ws = self->ws_;
-  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), self->ctx_.silence_limit, false});
+  // keep_alive_pings must be on: without it Beast arms the idle timer once per async_read and never re-arms it for
+  // control frames, so an idle agent that only answers pings is cut off every silence_limit.
+  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), self->ctx_.silence_limit, true});
   ws.read_message_max(4 * 1024 * 1024);
   ws.control_callback([raw = self.get()](websocket::frame_type kind, beast::string_view) {
     raw->last_heard_ = steady::now();

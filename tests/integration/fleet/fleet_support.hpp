@@ -63,6 +63,8 @@ class agent_process {
   std::string log() const;
   const std::filesystem::path& state_dir() const { return state_; }
   int admission_port() const { return admission_port_; }
+  // The running agent's process id; -1 when it is not running.
+  pid_t pid() const { return pid_; }
 
  private:
   std::filesystem::path state_;
