@@ -12,10 +12,7 @@
 # DERPMGR_BENCH_DURATION (20 s per measurement), DERPMGR_BENCH_ROUNDS (2: each server measured that often per load,
 # alternating), DERPMGR_BENCH_SERVER_CPU (0), DERPMGR_BENCH_CLIENT_CPU (1).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
-build=${DERPMGR_BENCH_BUILD_DIR:-build}
-type=${DERPMGR_BENCH_BUILD_TYPE:-Debug}
+source "$(dirname "$0")/common.sh"
 duration=${DERPMGR_BENCH_DURATION:-20}
 connections=${DERPMGR_BENCH_CONNECTIONS:-50}
 light_connections=${DERPMGR_BENCH_LIGHT_CONNECTIONS:-4}
@@ -27,12 +24,7 @@ for tool in wrk "$nginx" taskset curl python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y wrk nginx-light)" >&2; exit 1; }
 done
 
-export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=pch_defines,time_macros
-if [ ! -f "$build/build.ninja" ]; then
-  bash scripts/deps.sh
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" >/dev/null  # sanitizers only in Debug
-fi
-ninja -C "$build" -j "${DERPMGR_BUILD_JOBS:-$(nproc)}" derpmgr_admission_bench
+bench_build derpmgr_admission_bench
 
 work=$(mktemp -d)
 admission_pid=""
@@ -92,7 +84,6 @@ for port in "$admission_port" "$nginx_port"; do
   [ "$answer" = '{"Allow":true}' ] || { echo "bench: 127.0.0.1:$port answered $answer" >&2; exit 1; }
 done
 
-echo "bench: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt"), $(nproc) CPUs, $(uname -srm), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bench: servers on CPU $server_cpu, wrk (1 thread, ${duration} s per measurement) on CPU $client_cpu"
 run_wrk() {  # name port connections
   local out="$work/wrk-$1-$3-$round.txt"

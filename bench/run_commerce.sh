@@ -10,23 +10,7 @@
 # DERPMGR_BENCH_REDEMPTIONS (1000), DERPMGR_BENCH_CLIENTS (50 concurrent clients).
 # Services started from another checkout are found with DERPMGR_RUN_DIR=<that checkout>/.run.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
-build=${DERPMGR_BENCH_BUILD_DIR:-build}
-type=${DERPMGR_BENCH_BUILD_TYPE:-Debug}
+source "$(dirname "$0")/common.sh"
+bench_build derpmgr_commerce_bench needs-services
 
-if ! scripts/services.sh status >/dev/null; then
-  echo "bench: the test services are not running; start them with scripts/services.sh start" >&2
-  exit 1
-fi
-eval "$(scripts/services.sh env)"
-
-export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=pch_defines,time_macros
-if [ ! -f "$build/build.ninja" ]; then
-  bash scripts/deps.sh
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" >/dev/null  # sanitizers only in Debug
-fi
-ninja -C "$build" -j "${DERPMGR_BUILD_JOBS:-$(nproc)}" derpmgr_commerce_bench
-
-echo "bench: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt"), $(nproc) CPUs, $(uname -srm)"
 "$build/bench/derpmgr_commerce_bench" "$@"

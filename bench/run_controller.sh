@@ -12,26 +12,11 @@
 # second), DERPMGR_BENCH_HANDSHAKES_PER_SECOND / DERPMGR_BENCH_HANDSHAKE_BURST (the listener's limits; defaults
 # 100 / 200 as shipped), DERPMGR_BENCH_CONTROLLER_CPUS (0; empty: not pinned), DERPMGR_BENCH_CLIENT_CPUS (1).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
-build=${DERPMGR_BENCH_BUILD_DIR:-build}
-type=${DERPMGR_BENCH_BUILD_TYPE:-Debug}
+source "$(dirname "$0")/common.sh"
 client_cpus=${DERPMGR_BENCH_CLIENT_CPUS-1}
 
-if ! scripts/services.sh status >/dev/null; then
-  echo "bench: the test services are not running; start them with scripts/services.sh start" >&2
-  exit 1
-fi
-eval "$(scripts/services.sh env)"
+bench_build derpmgr_controller_bench needs-services
 
-export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=pch_defines,time_macros
-if [ ! -f "$build/build.ninja" ]; then
-  bash scripts/deps.sh
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" >/dev/null  # sanitizers only in Debug
-fi
-ninja -C "$build" -j "${DERPMGR_BUILD_JOBS:-$(nproc)}" derpmgr_controller_bench
-
-echo "bench: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt"), $(nproc) CPUs, $(uname -srm), load $(cut -d' ' -f1-3 /proc/loadavg)"
 export ASAN_OPTIONS=detect_leaks=0
 pin=()
 [ -n "$client_cpus" ] && pin=(taskset -c "$client_cpus")

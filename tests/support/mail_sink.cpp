@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -118,6 +120,20 @@ std::string base32_decode(const std::string& text) {
     }
   }
   return out;
+}
+
+int count_mail(const std::string& mail_dir, const std::string& recipient, const std::string& needle) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(mail_dir)) {
+    std::ifstream in(entry.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto text = ss.str();
+    if (text.find("X-Sink-Rcpt-To: " + recipient) != std::string::npos && text.find(needle) != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
 }
 
 }  // namespace derpmgr::test

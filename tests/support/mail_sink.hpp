@@ -19,6 +19,8 @@ std::optional<sunk_mail> wait_for_mail(const std::string& mail_dir, const std::s
                                        const std::string& needle = "",
                                        std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
+// How many stored messages went to `recipient` with `needle` anywhere in them (to prove a mail went out once).
+int count_mail(const std::string& mail_dir, const std::string& recipient, const std::string& needle);
 // The first run of `digits` consecutive digits on a line of its own in `text` (verification codes), or "".
 std::string find_code(const std::string& text, std::size_t digits = 6);
 

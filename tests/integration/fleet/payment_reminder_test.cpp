@@ -18,21 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How many stored messages went to `recipient` with `needle` in them.
-int mails_to(const std::string& recipient, const std::string& needle) {
-  int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(services::from_env().mail_dir)) {
-    std::ifstream in(entry.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto text = ss.str();
-    if (text.find("X-Sink-Rcpt-To: " + recipient) != std::string::npos && text.find(needle) != std::string::npos) {
-      ++n;
-    }
-  }
-  return n;
-}
-
 std::string date_in(const controller_fixture& c, int days) {
   return format_sql_datetime(c.clk->now() + std::chrono::hours(24 * days)).substr(0, 10);
 }
@@ -60,16 +45,16 @@ TEST_CASE("a node's paid-until date sends one reminder per date to the admins wh
 
   fc.c.app->run_jobs_now();
   REQUIRE(wait_for_mail(services::from_env().mail_dir, operator_email, soon_name));
-  CHECK(mails_to(operator_email, soon_name) == 1);
-  CHECK(mails_to(operator_email, later_name) == 0);
-  CHECK(mails_to(finance_email, soon_name) == 0);  // finance does not manage nodes
+  CHECK(count_mail(services::from_env().mail_dir, operator_email, soon_name) == 1);
+  CHECK(count_mail(services::from_env().mail_dir, operator_email, later_name) == 0);
+  CHECK(count_mail(services::from_env().mail_dir, finance_email, soon_name) == 0);  // finance does not manage nodes
 
   fc.c.app->run_jobs_now();
   std::this_thread::sleep_for(1s);
-  CHECK(mails_to(operator_email, soon_name) == 1);
+  CHECK(count_mail(services::from_env().mail_dir, operator_email, soon_name) == 1);
 
   // Paid again, for a date that is in turn a week away: one new reminder.
   patch(soon.at("id").as_int64(), date_in(fc.c, 6));
   fc.c.app->run_jobs_now();
-  CHECK(wait_until([&] { return mails_to(operator_email, soon_name) == 2; }, 15s));
+  CHECK(wait_until([&] { return count_mail(services::from_env().mail_dir, operator_email, soon_name) == 2; }, 15s));
 }

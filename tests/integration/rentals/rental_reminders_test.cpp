@@ -14,24 +14,6 @@ using namespace derpmgr;
 using namespace derpmgr::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-int mails_to(const std::string& recipient, const std::string& needle) {
-  int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(services::from_env().mail_dir)) {
-    std::ifstream in(entry.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto text = ss.str();
-    if (text.find("X-Sink-Rcpt-To: " + recipient) != std::string::npos && text.find(needle) != std::string::npos) {
-      ++n;
-    }
-  }
-  return n;
-}
-
-}  // namespace
-
 TEST_CASE("expiry reminders go out once each: 7, 3 and 1 days before, then at expiry") {
   controller_fixture c("remind");
   browser admin(c.base_url(), test_origin);
@@ -57,7 +39,7 @@ TEST_CASE("expiry reminders go out once each: 7, 3 and 1 days before, then at ex
   };
   c.app->run_jobs_now();
   std::this_thread::sleep_for(1s);
-  CHECK(mails_to(email, "expire") == 0);  // 30 days left
+  CHECK(count_mail(services::from_env().mail_dir, email, "expire") == 0);  // 30 days left
 
   step(std::chrono::hours(24 * 23 + 1));  // 6 days 23 h left
   REQUIRE(wait_for_mail(mail_dir, email, "7 day(s) from now"));
@@ -69,7 +51,7 @@ TEST_CASE("expiry reminders go out once each: 7, 3 and 1 days before, then at ex
   REQUIRE(wait_for_mail(mail_dir, email, "expired at"));
   CHECK(c.db.scalar("SELECT status FROM rentals") == "expired");
   std::this_thread::sleep_for(2s);
-  CHECK(mails_to(email, "from now. Renew") == 3);
-  CHECK(mails_to(email, "expired at") == 1);
+  CHECK(count_mail(services::from_env().mail_dir, email, "from now. Renew") == 3);
+  CHECK(count_mail(services::from_env().mail_dir, email, "expired at") == 1);
   CHECK(c.db.scalar("SELECT COUNT(*) FROM rental_reminders") == "4");
 }
