@@ -158,8 +158,11 @@ TEST_CASE("a redemption becomes three derpers on three hosts; expiry reserves th
   // A renewal inside the reservation window: the same ports and the same certificates come back.
   auto renewed = buyer.post("/api/v1/me/redeem", R"({"serial":")" + codes[1] + R"("})");
   REQUIRE_MESSAGE(renewed.status == 200, renewed.body);
-  fc.c.app->run_jobs_now();
-  CHECK(rental_field(fc, "status") == "active");
+  // The nodes count as online again once their agents have reported under the advanced clock (every 15 s).
+  CHECK(wait_until([&] {
+    fc.c.app->run_jobs_now();
+    return rental_field(fc, "status") == "active";
+  }, 30s));
   auto again = allocations_of(fc, rental);
   REQUIRE(again.size() == 3);
   for (std::size_t i = 0; i < 3; ++i) {
