@@ -41,6 +41,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_env.hpp"
+#include "tests/support/temp_dir.hpp"
 
 extern char** environ;
 
@@ -56,25 +57,6 @@ namespace {
 constexpr const char* standin_bin = DERPMGR_DERPER_STANDIN_BIN;
 const std::string allowed_key = "nodekey:" + std::string(64, 'a');
 const std::string refused_key = "nodekey:" + std::string(64, 'b');
-
-// A fresh temporary directory, removed with everything in it when the test ends.
-class temp_dir {
- public:
-  temp_dir() : path_(std::filesystem::temp_directory_path() / unique_name("derper_standin")) {
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 bool is_lower_hex(std::string_view s, std::size_t length) {
   return s.size() == length && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;

@@ -10,30 +10,14 @@
 #include "agent/docker/docker_error.hpp"
 #include "tests/support/run_awaitable.hpp"
 #include "tests/support/test_env.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace derpmgr::agent;
 using derpmgr::test::run_awaitable;
 
+using derpmgr::test::temp_dir;
+
 namespace {
-
-// A fresh temporary directory, removed with everything in it when the test ends.
-class temp_dir {
- public:
-  temp_dir() : path_(std::filesystem::temp_directory_path() / derpmgr::test::unique_name("docker_client")) {
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The docker_error thrown by `task`; fails the test when it throws nothing or something else.
 template <typename T>

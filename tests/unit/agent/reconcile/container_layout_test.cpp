@@ -7,27 +7,14 @@
 #include <sstream>
 
 #include "tests/support/test_env.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace derpmgr::agent;
 using derpmgr::protocol::allocation_spec;
 namespace fs = std::filesystem;
+using derpmgr::test::temp_dir;
 
 namespace {
-
-class temp_dir {
- public:
-  temp_dir() : path_(fs::temp_directory_path() / derpmgr::test::unique_name("layout")) {}
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 allocation_spec sample_spec() {
   allocation_spec spec;
@@ -90,7 +77,7 @@ TEST_CASE("container layout: a bandwidth cap adds the rate config flag and its J
 }
 
 TEST_CASE("container layout: the container spec — name, labels, mounts, hardening and limits") {
-  const temp_dir dir;
+  const temp_dir dir{"layout", false};
   layout_options options;
   options.state_dir = dir.path();
   options.admission_port = 7999;
@@ -130,7 +117,7 @@ TEST_CASE("container layout: the container spec — name, labels, mounts, harden
 }
 
 TEST_CASE("container layout: host names and tokens that could escape their folder or URL are refused") {
-  const temp_dir dir;
+  const temp_dir dir{"layout", false};
   const container_layout layout(layout_options{.state_dir = dir.path()});
   allocation_spec spec = sample_spec();
   for (const char* host : {"", "..", "../etc", "a/b", ".hidden", "host name"}) {
@@ -146,7 +133,7 @@ TEST_CASE("container layout: host names and tokens that could escape their folde
 }
 
 TEST_CASE("container layout: files on disk — written private, compared exactly, stale ones removed") {
-  const temp_dir dir;
+  const temp_dir dir{"layout", false};
   const container_layout layout(layout_options{.state_dir = dir.path()});
   allocation_spec spec = sample_spec();
   const allocation_paths paths = layout.paths(spec);
@@ -206,7 +193,7 @@ TEST_CASE("container layout: files on disk — written private, compared exactly
 }
 
 TEST_CASE("container layout: when a container must be recreated") {
-  const temp_dir dir;
+  const temp_dir dir{"layout", false};
   const container_layout layout(layout_options{.state_dir = dir.path()});
   const allocation_spec spec = sample_spec();
   const container_spec wanted = layout.spec_for(3, spec);

@@ -6,29 +6,15 @@
 #include <fstream>
 
 #include "tests/support/test_env.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace derpmgr::agent;
 using derpmgr::protocol::allocation_spec;
 using derpmgr::protocol::desired_state;
 namespace fs = std::filesystem;
+using derpmgr::test::temp_dir;
 
 namespace {
-
-// A fresh temporary directory, removed with everything in it when the test ends.
-class temp_dir {
- public:
-  temp_dir() : path_(fs::temp_directory_path() / derpmgr::test::unique_name("desired_store")) {}
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 desired_state sample_state(std::int64_t generation) {
   allocation_spec a;
@@ -59,14 +45,14 @@ desired_state sample_state(std::int64_t generation) {
 }  // namespace
 
 TEST_CASE("desired store: nothing saved yet loads as nothing") {
-  const temp_dir dir;
+  const temp_dir dir{"store", false};
   const desired_store store(dir.path());
   CHECK(store.path() == dir.path() / "desired.json");
   CHECK_FALSE(store.load().has_value());
 }
 
 TEST_CASE("desired store: a saved state loads back equal, in a private file") {
-  const temp_dir dir;
+  const temp_dir dir{"store", false};
   const desired_store store(dir.path() / "nested");
   const desired_state state = sample_state(9);
   store.save(state);
@@ -78,7 +64,7 @@ TEST_CASE("desired store: a saved state loads back equal, in a private file") {
 }
 
 TEST_CASE("desired store: saving again replaces the whole file and leaves no temporary behind") {
-  const temp_dir dir;
+  const temp_dir dir{"store", false};
   const desired_store store(dir.path());
   store.save(sample_state(1));
   desired_state smaller = sample_state(2);
@@ -95,7 +81,7 @@ TEST_CASE("desired store: saving again replaces the whole file and leaves no tem
 }
 
 TEST_CASE("desired store: a corrupt file is an error naming it, not an empty state") {
-  const temp_dir dir;
+  const temp_dir dir{"store", false};
   const desired_store store(dir.path());
   store.save(sample_state(1));
 
