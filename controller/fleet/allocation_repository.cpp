@@ -214,6 +214,31 @@ bool allocation_repository::set_keys(sql::Connection& conn, std::uint64_t id, co
   return true;
 }
 
+void allocation_repository::set_rental_state(sql::Connection& conn, std::uint64_t rental_id, const std::string& from,
+                                             const std::string& to, time_point now) {
+  auto nodes = prepare(conn,
+                       "SELECT DISTINCT node_id FROM allocations WHERE rental_id = ? AND state = ? AND released_at IS "
+                       "NULL FOR UPDATE");
+  nodes->setUInt64(1, rental_id);
+  nodes->setString(2, from);
+  std::unique_ptr<sql::ResultSet> rs(nodes->executeQuery());
+  std::set<std::uint64_t> ids;
+  while (rs->next()) {
+    ids.insert(rs->getUInt64(1));
+  }
+  auto ps = prepare(conn,
+                    "UPDATE allocations SET state = ?, updated_at = ? WHERE rental_id = ? AND state = ? AND "
+                    "released_at IS NULL");
+  ps->setString(1, to);
+  ps->setString(2, format_sql_datetime(now));
+  ps->setUInt64(3, rental_id);
+  ps->setString(4, from);
+  ps->executeUpdate();
+  for (auto id : ids) {
+    node_repository::bump_generation(conn, id, now);
+  }
+}
+
 std::optional<allocation_row> allocation_repository::by_id(sql::Connection& conn, std::uint64_t id) {
   auto ps = prepare(conn, std::string("SELECT ") + columns + " FROM allocations WHERE id = ?");
   ps->setUInt64(1, id);

@@ -86,6 +86,10 @@ class allocation_repository {
   // Replaces the admitted node keys (no container restart) and bumps the node's generation.
   static bool set_keys(sql::Connection& conn, std::uint64_t id, const std::vector<std::string>& keys,
                        time_point now);
+  // Moves a rental's live allocations in state `from` to `to` (e.g. running → reserved at expiry) and bumps the
+  // generation of every node concerned, so their agents start or remove the containers.
+  static void set_rental_state(sql::Connection& conn, std::uint64_t rental_id, const std::string& from,
+                               const std::string& to, time_point now);
   static std::optional<allocation_row> by_id(sql::Connection& conn, std::uint64_t id);
   // Live (not released) allocations, of one node when `node_id` is set.
   static std::vector<allocation_row> list_live(sql::Connection& conn, std::optional<std::uint64_t> node_id);

@@ -12,9 +12,10 @@
 #include "controller/app/app_services.hpp"
 #include "controller/auth/guarded_routes.hpp"
 #include "controller/auth/request_guard.hpp"
+#include "controller/commerce/serial_repository.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/statements.hpp"
-#include "controller/fleet/node_repository.hpp"
+#include "controller/fleet/allocation_repository.hpp"
 #include "controller/http/json_body.hpp"
 #include "controller/http/query.hpp"
 #include "controller/http/router.hpp"
@@ -54,44 +55,6 @@ json::object load_json(sql::Connection& conn, std::uint64_t id) {
   return rental_json(*rs);
 }
 
-// Moves the rental's live allocations from `from` to `to` and tells their nodes.
-void set_allocations(sql::Connection& conn, std::uint64_t rental, const std::string& from, const std::string& to,
-                     time_point now) {
-  auto nodes = db::prepare(conn,
-                           "SELECT DISTINCT node_id FROM allocations WHERE rental_id = ? AND state = ? AND "
-                           "released_at IS NULL");
-  nodes->setUInt64(1, rental);
-  nodes->setString(2, from);
-  results rs(nodes->executeQuery());
-  std::set<std::uint64_t> ids;
-  while (rs->next()) {
-    ids.insert(rs->getUInt64(1));
-  }
-  auto ps = db::prepare(conn,
-                        "UPDATE allocations SET state = ?, updated_at = ? WHERE rental_id = ? AND state = ? AND "
-                        "released_at IS NULL");
-  ps->setString(1, to);
-  ps->setString(2, format_sql_datetime(now));
-  ps->setUInt64(3, rental);
-  ps->setString(4, from);
-  ps->executeUpdate();
-  for (auto id : ids) {
-    fleet::node_repository::bump_generation(conn, id, now);
-  }
-}
-
-void record(sql::Connection& conn, std::uint64_t rental, const std::string& from, const std::string& to,
-            const std::string& reason, time_point now) {
-  auto ps = db::prepare(conn,
-                        "INSERT INTO rental_events (rental_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)");
-  ps->setUInt64(1, rental);
-  ps->setString(2, format_sql_datetime(now));
-  ps->setString(3, from);
-  ps->setString(4, to);
-  ps->setString(5, reason.substr(0, 255));
-  ps->executeUpdate();
-}
-
 std::string status_for_update(sql::Connection& conn, std::uint64_t id) {
   auto ps = db::prepare(conn, "SELECT status FROM rentals WHERE id = ? FOR UPDATE");
   ps->setUInt64(1, id);
@@ -119,8 +82,8 @@ net::awaitable<http::response> list_rentals(app_services* s, http::request req, 
   std::string status = query.contains("status") ? query.at("status") : "";
   static const std::set<std::string> statuses{"pending", "active", "limited", "suspended", "expired", "cancelled"};
   if (!status.empty() && !statuses.contains(status)) {
-    throw api_error(400, "invalid_field", "status must be one of pending, active, limited, suspended, expired, cancelled",
-                    "status");
+    throw api_error(400, "invalid_field",
+                    "status must be one of pending, active, limited, suspended, expired, cancelled", "status");
   }
   auto unit = [=](sql::Connection& conn) {
     std::string sql = std::string("SELECT ") + columns + " FROM rentals r WHERE r.id < ?";
@@ -131,8 +94,9 @@ net::awaitable<http::response> list_rentals(app_services* s, http::request req, 
       sql += " AND r.status = ?";
     }
     if (node) {
-      sql += " AND EXISTS (SELECT 1 FROM allocations a WHERE a.rental_id = r.id AND a.node_id = ? AND "
-             "a.released_at IS NULL)";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM allocations a WHERE a.rental_id = r.id AND a.node_id = ? AND "
+          "a.released_at IS NULL)";
     }
     sql += " ORDER BY r.id DESC LIMIT ?";
     auto ps = db::prepare(conn, sql);
@@ -161,10 +125,13 @@ net::awaitable<http::response> list_rentals(app_services* s, http::request req, 
     items.pop_back();
     next = std::to_string(items.back().as_object().at("id").as_uint64());
   }
-  co_return http::response::json(200, json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", next}}));
+  co_return http::response::json(200,
+                                 json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", next}}));
 }
 
-std::string reason_of(const json::object& body) { return http::require_string(body, "reason", 255); }
+std::string reason_of(const json::object& body) {
+  return http::require_string(body, "reason", 255);
+}
 
 // One state change: allowed `from` states, the new state, what happens to the servers.
 net::awaitable<http::response> change(app_services* s, http::request req, auth::principal who, std::string action) {
@@ -182,23 +149,24 @@ net::awaitable<http::response> change(app_services* s, http::request req, auth::
         throw api_error(409, "invalid_state", "only a pending, active or limited rental can be suspended");
       }
       to = "suspended";
-      set_allocations(conn, id, "running", "stopped", now);
+      fleet::allocation_repository::set_rental_state(conn, id, "running", "stopped", now);
     } else if (action == "resume") {
       if (from != "suspended") {
         throw api_error(409, "invalid_state", "only a suspended rental can be resumed");
       }
       to = "active";
-      set_allocations(conn, id, "stopped", "running", now);
+      fleet::allocation_repository::set_rental_state(conn, id, "stopped", "running", now);
     } else {
       if (from == "cancelled") {
         throw api_error(409, "invalid_state", "the rental is already cancelled");
       }
       to = "cancelled";
-      set_allocations(conn, id, "running", "reserved", now);
-      set_allocations(conn, id, "stopped", "reserved", now);
+      fleet::allocation_repository::set_rental_state(conn, id, "running", "reserved", now);
+      fleet::allocation_repository::set_rental_state(conn, id, "stopped", "reserved", now);
     }
     set_status(conn, id, to, now);
-    record(conn, id, from, to, action + " by an admin: " + reason, now);
+    commerce::serial_repository::rental_event(conn, id, from, to, (action + " by an admin: " + reason).substr(0, 255),
+                                              now);
     s->audit(conn, event);
     return load_json(conn, id);
   };
@@ -234,8 +202,8 @@ net::awaitable<http::response> extend(app_services* s, http::request req, auth::
                                (by_node ? "node:" : "rental:") + std::to_string(id));
   event.details = json::object{{"days", days}, {"reason", reason}};
   auto unit = [s, id, by_node, days, reason, now, event](sql::Connection& conn) mutable {
-    auto ps = db::prepare(conn,
-                          by_node ? "SELECT DISTINCT r.id FROM rentals r JOIN allocations a ON a.rental_id = r.id "
+    auto ps =
+        db::prepare(conn, by_node ? "SELECT DISTINCT r.id FROM rentals r JOIN allocations a ON a.rental_id = r.id "
                                     "WHERE a.node_id = ? AND a.released_at IS NULL AND r.status IN ('pending', "
                                     "'active', 'limited', 'suspended') FOR UPDATE"
                                   : "SELECT id FROM rentals WHERE id = ? AND status IN ('pending', 'active', "
@@ -258,7 +226,8 @@ net::awaitable<http::response> extend(app_services* s, http::request req, auth::
       up->setUInt64(3, r);
       up->executeUpdate();
       auto st = status_for_update(conn, r);
-      record(conn, r, st, st, "+" + std::to_string(days) + " days: " + reason, now);
+      commerce::serial_repository::rental_event(conn, r, st, st,
+                                                ("+" + std::to_string(days) + " days: " + reason).substr(0, 255), now);
     }
     event.details["rentals"] = ids.size();
     s->audit(conn, event);
@@ -276,8 +245,7 @@ void add_rental_admin_routes(http::router& routes, app_services& services) {
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/rentals/{id}/resume", "rentals:write", resume);
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/rentals/{id}/cancel", "rentals:write", cancel);
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/rentals/{id}/extend", "rentals:write", extend);
-  auth::add_admin_route(routes, services, "POST", "/api/v1/admin/nodes/{node}/extend-rentals", "rentals:write",
-                        extend);
+  auth::add_admin_route(routes, services, "POST", "/api/v1/admin/nodes/{node}/extend-rentals", "rentals:write", extend);
 }
 
 }  // namespace derpmgr::controller::rentals

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "controller/app/app_services.hpp"
+#include "controller/commerce/serial_repository.hpp"
 #include "controller/db/statements.hpp"
 #include "controller/fleet/allocation_repository.hpp"
 #include "controller/fleet/node_repository.hpp"
@@ -44,17 +45,6 @@ std::vector<std::string> split(const std::string& text) {
   return out;
 }
 
-void event(sql::Connection& conn, std::uint64_t rental, const std::string& from, const std::string& to,
-           const std::string& reason, time_point now) {
-  auto ps = prepare(conn, "INSERT INTO rental_events (rental_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)");
-  ps->setUInt64(1, rental);
-  ps->setString(2, format_sql_datetime(now));
-  ps->setString(3, from);
-  ps->setString(4, to);
-  ps->setString(5, reason);
-  ps->executeUpdate();
-}
-
 std::vector<node_candidate> candidates(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {
   auto ps = prepare(conn,
                     "SELECT n.id, n.region, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), "
@@ -81,35 +71,10 @@ std::vector<node_candidate> candidates(sql::Connection& conn, time_point now, co
   return out;
 }
 
-// Brings back the rental's reserved allocations (same ports, same certificates); returns their nodes.
-void restore_reserved(sql::Connection& conn, std::uint64_t rental, time_point now) {
-  auto find = prepare(conn,
-                      "SELECT DISTINCT node_id FROM allocations WHERE rental_id = ? AND state = 'reserved' AND "
-                      "released_at IS NULL");
-  find->setUInt64(1, rental);
-  results rs(find->executeQuery());
-  std::vector<std::uint64_t> nodes;
-  while (rs->next()) {
-    nodes.push_back(rs->getUInt64(1));
-  }
-  if (nodes.empty()) {
-    return;
-  }
-  auto ps = prepare(conn,
-                    "UPDATE allocations SET state = 'running', updated_at = ? WHERE rental_id = ? AND state = "
-                    "'reserved' AND released_at IS NULL");
-  ps->setString(1, format_sql_datetime(now));
-  ps->setUInt64(2, rental);
-  ps->executeUpdate();
-  for (auto node : nodes) {
-    fleet::node_repository::bump_generation(conn, node, now);
-  }
-}
-
 void notify_servers_changed(sql::Connection& conn, const app_services& services, std::uint64_t rental,
                             const std::string& reason, time_point) {
-  auto who = prepare(conn,
-                     "SELECT u.email, u.locale, u.status FROM rentals r JOIN users u ON u.id = r.user_id WHERE r.id = ?");
+  auto who = prepare(
+      conn, "SELECT u.email, u.locale, u.status FROM rentals r JOIN users u ON u.id = r.user_id WHERE r.id = ?");
   who->setUInt64(1, rental);
   results urs(who->executeQuery());
   if (!urs->next() || urs->getString(3) == "deleted") {
@@ -140,8 +105,7 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
                       "n.id = a.node_id WHERE a.rental_id = r.id AND a.released_at IS NULL AND a.state = 'running' "
                       "AND (n.draining OR n.last_seen_at < ?)))) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
   // A node silent this long is treated like a draining one; with replace_after_offline = 0, never.
-  auto gone_before = settings.replace_after_offline.count() > 0 ? now - settings.replace_after_offline
-                                                                 : time_point{};
+  auto gone_before = settings.replace_after_offline.count() > 0 ? now - settings.replace_after_offline : time_point{};
   find->setString(1, format_sql_datetime(gone_before));
   find->setUInt64(2, batch);
   results rs(find->executeQuery());
@@ -155,7 +119,8 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
   auto fleet = candidates(conn, now, settings);
   int changed = 0;
   for (const auto& r : due) {
-    restore_reserved(conn, r.id, now);
+    // A renewed rental gets its reserved servers back: the same ports and certificates.
+    fleet::allocation_repository::set_rental_state(conn, r.id, "reserved", "running", now);
     auto live = prepare(conn,
                         "SELECT n.id, COALESCE(n.dns_name, n.public_ipv4, n.public_ipv6), n.region, "
                         "n.draining OR COALESCE(n.last_seen_at < ?, FALSE), a.id, "
@@ -210,7 +175,8 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
         fleet::allocation_repository::release(conn, id, now);
       }
       notify_servers_changed(conn, services, r.id, "a host was taken out of service", now);
-      event(conn, r.id, r.status, r.status, "servers moved off a draining node", now);
+      commerce::serial_repository::rental_event(conn, r.id, r.status, r.status, "servers moved off a draining node",
+                                                now);
       ++changed;
       continue;
     }
@@ -228,10 +194,11 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
     up->setString(3, format_sql_datetime(now));
     up->setUInt64(4, r.id);
     up->executeUpdate();
-    event(conn, r.id, r.status, status,
-          "placed on " + std::to_string(total) + " of " + std::to_string(r.replicas) + " servers" +
-              (degraded ? " (degraded)" : ""),
-          now);
+    commerce::serial_repository::rental_event(conn, r.id, r.status, status,
+                                              "placed on " + std::to_string(total) + " of " +
+                                                  std::to_string(r.replicas) + " servers" +
+                                                  (degraded ? " (degraded)" : ""),
+                                              now);
     ++changed;
   }
   return changed;
@@ -248,29 +215,13 @@ int rental_lifecycle::expire(sql::Connection& conn, time_point now, const lifecy
     due.emplace_back(rs->getUInt64(1), rs->getString(2));
   }
   for (const auto& [id, from] : due) {
-    auto nodes = prepare(conn,
-                         "SELECT DISTINCT node_id FROM allocations WHERE rental_id = ? AND state = 'running' AND "
-                         "released_at IS NULL");
-    nodes->setUInt64(1, id);
-    results nrs(nodes->executeQuery());
-    std::vector<std::uint64_t> node_ids;
-    while (nrs->next()) {
-      node_ids.push_back(nrs->getUInt64(1));
-    }
-    auto keep = prepare(conn,
-                        "UPDATE allocations SET state = 'reserved', updated_at = ? WHERE rental_id = ? AND state = "
-                        "'running' AND released_at IS NULL");
-    keep->setString(1, format_sql_datetime(now));
-    keep->setUInt64(2, id);
-    keep->executeUpdate();
-    for (auto node : node_ids) {
-      fleet::node_repository::bump_generation(conn, node, now);
-    }
+    fleet::allocation_repository::set_rental_state(conn, id, "running", "reserved", now);
     auto up = prepare(conn, "UPDATE rentals SET status = 'expired', degraded = FALSE, updated_at = ? WHERE id = ?");
     up->setString(1, format_sql_datetime(now));
     up->setUInt64(2, id);
     up->executeUpdate();
-    event(conn, id, from, "expired", "the paid period ended; servers reserved for renewal", now);
+    commerce::serial_repository::rental_event(conn, id, from, "expired",
+                                              "the paid period ended; servers reserved for renewal", now);
   }
   return static_cast<int>(due.size());
 }
@@ -278,11 +229,10 @@ int rental_lifecycle::expire(sql::Connection& conn, time_point now, const lifecy
 int rental_lifecycle::send_reminders(sql::Connection& conn, const app_services& services, time_point now,
                                      const lifecycle_settings& settings) {
   int sent = 0;
-  auto record = prepare(conn,
-                        "INSERT IGNORE INTO rental_reminders (rental_id, expires_at, kind, sent_at) VALUES (?, ?, ?, ?)");
-  auto mail = [&](std::uint64_t rental, const std::string& expires, const std::string& kind,
-                  const std::string& email, const std::string& locale, const std::string& tmpl,
-                  std::map<std::string, std::string> vars) {
+  auto record =
+      prepare(conn, "INSERT IGNORE INTO rental_reminders (rental_id, expires_at, kind, sent_at) VALUES (?, ?, ?, ?)");
+  auto mail = [&](std::uint64_t rental, const std::string& expires, const std::string& kind, const std::string& email,
+                  const std::string& locale, const std::string& tmpl, std::map<std::string, std::string> vars) {
     record->setUInt64(1, rental);
     record->setString(2, expires);
     record->setString(3, kind);
@@ -295,11 +245,12 @@ int rental_lifecycle::send_reminders(sql::Connection& conn, const app_services& 
   auto days = settings.reminder_days;
   std::sort(days.begin(), days.end());
   // The nearest threshold passed is the one to send: a rental bought with 2 days left gets the 3-day one only.
-  auto due = prepare(conn,
-                     "SELECT r.id, r.expires_at, r.plan_name, u.email, u.locale, TIMESTAMPDIFF(SECOND, ?, r.expires_at), "
-                     "TIMESTAMPDIFF(SECOND, r.starts_at, r.expires_at) "
-                     "FROM rentals r JOIN users u ON u.id = r.user_id WHERE r.status IN ('pending', 'active', 'limited') AND "
-                     "u.status = 'active' AND r.expires_at > ? AND r.expires_at <= ?");
+  auto due =
+      prepare(conn,
+              "SELECT r.id, r.expires_at, r.plan_name, u.email, u.locale, TIMESTAMPDIFF(SECOND, ?, r.expires_at), "
+              "TIMESTAMPDIFF(SECOND, r.starts_at, r.expires_at) "
+              "FROM rentals r JOIN users u ON u.id = r.user_id WHERE r.status IN ('pending', 'active', 'limited') AND "
+              "u.status = 'active' AND r.expires_at > ? AND r.expires_at <= ?");
   due->setString(1, format_sql_datetime(now));
   due->setString(2, format_sql_datetime(now));
   due->setString(3, format_sql_datetime(now + std::chrono::hours(24 * (days.empty() ? 0 : days.back()))));
@@ -335,14 +286,13 @@ int rental_lifecycle::send_reminders(sql::Connection& conn, const app_services& 
   return sent;
 }
 
-int rental_lifecycle::release_reservations(sql::Connection& conn, time_point now,
-                                           const lifecycle_settings& settings) {
+int rental_lifecycle::release_reservations(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {
   auto find = prepare(conn,
                       "SELECT a.id FROM allocations a JOIN rentals r ON r.id = a.rental_id WHERE a.state = "
                       "'reserved' AND a.released_at IS NULL AND r.status IN ('expired', 'cancelled') AND "
                       "r.expires_at <= ? ORDER BY a.id LIMIT 500");
-  find->setString(1, format_sql_datetime(now - settings.release_grace -
-                                         std::chrono::hours(24 * settings.reservation_days)));
+  find->setString(
+      1, format_sql_datetime(now - settings.release_grace - std::chrono::hours(24 * settings.reservation_days)));
   results rs(find->executeQuery());
   std::vector<std::uint64_t> ids;
   while (rs->next()) {
