@@ -289,8 +289,12 @@ void controller_app::start() {
   lifecycle.release_grace = std::chrono::hours(cfg.rentals_release_grace_hours);
   lifecycle.reservation_days = static_cast<int>(cfg.rentals_reservation_days);
   lifecycle.replace_after_offline = std::chrono::hours(cfg.rentals_replace_after_offline_hours);
+  lifecycle.reminder_days = cfg.rentals_reminder_days;
   s.jobs->add("rental_placement", std::chrono::seconds(2), [svc, lifecycle](sql::Connection& conn, time_point now) {
-    if (rentals::rental_lifecycle::place(conn, *svc, now, lifecycle) > 0) {
+    auto changed = rentals::rental_lifecycle::place(conn, *svc, now, lifecycle);
+    changed += rentals::rental_lifecycle::finish_moves(conn, *svc, now);
+    rentals::rental_lifecycle::finish_deletions(conn, now, lifecycle);
+    if (changed > 0) {
       svc->wake_mailer();
     }
   });

@@ -1,5 +1,7 @@
 #include "controller/app/controller_config.hpp"
 
+#include <stdexcept>
+
 #include "shared/net/listen_address.hpp"
 
 namespace derpmgr::controller {
@@ -29,6 +31,7 @@ const std::vector<config_key>& schema() {
       {"rentals", "release_grace_hours", t::integer, std::int64_t{0}},
       {"rentals", "reservation_days", t::integer, std::int64_t{7}},
       {"rentals", "replace_after_offline_hours", t::integer, std::int64_t{24}},
+      {"rentals", "reminder_days", t::string_list, std::vector<std::string>{"7", "3", "1"}},
       {"derper", "image", t::string, std::string{"derpmgr/derper:latest"}},
       {"derper", "memory_limit_mb", t::integer, std::int64_t{256}},
       {"derper", "pids_limit", t::integer, std::int64_t{256}},
@@ -87,6 +90,20 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.rentals_release_grace_hours = v.get_int("rentals", "release_grace_hours");
   c.rentals_reservation_days = v.get_int("rentals", "reservation_days");
   c.rentals_replace_after_offline_hours = v.get_int("rentals", "replace_after_offline_hours");
+  for (const auto& day : v.get_list("rentals", "reminder_days")) {
+    std::size_t used = 0;
+    int n = -1;
+    try {
+      n = std::stoi(day, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != day.size() || n < 1 || n > 60) {
+      throw config_error("[rentals] reminder_days: each must be a whole number of days from 1 to 60, not \"" + day +
+                         "\"");
+    }
+    c.rentals_reminder_days.push_back(n);
+  }
   c.derper_memory_limit_mb = v.get_int("derper", "memory_limit_mb");
   c.derper_pids_limit = v.get_int("derper", "pids_limit");
   c.metrics_listen = v.get_string("metrics", "listen");

@@ -27,4 +27,15 @@ std::optional<std::uint64_t> insert_returning_id(sql::Connection& conn, sql::Pre
   return rs->getUInt64(1);
 }
 
+std::string text_or_empty(sql::ResultSet& rs, int index) {
+  return rs.isNull(index) ? std::string() : std::string(rs.getString(index));
+}
+
+std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
+  if (rs.isNull(index)) {
+    return std::nullopt;
+  }
+  return parse_sql_datetime(std::string(rs.getString(index)));
+}
+
 }  // namespace derpmgr::controller::db

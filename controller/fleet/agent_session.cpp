@@ -240,6 +240,14 @@ net::awaitable<void> agent_session::writer(std::shared_ptr<agent_session> self) 
       co_await self->wake_.async_wait(use_tuple);
     }
     auto reason = self->close_reason_;
+    if (reason == fleet_hub::node_deleted && ws.is_open()) {
+      // The node is deleted and its servers released: leave the host with nothing to run.
+      protocol::desired_state last;
+      last.node_id = static_cast<std::int64_t>(self->node_id_);
+      last.generation = self->sent_.generation + 1;
+      auto text = protocol::encode_snapshot(last);
+      co_await ws.async_write(net::buffer(text), use_tuple);
+    }
     auto code = reason == "agent gone" ? websocket::close_code::normal : websocket::close_code::policy_error;
     if (ws.is_open()) {
       websocket::close_reason why(code, reason);

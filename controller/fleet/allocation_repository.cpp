@@ -22,14 +22,11 @@ namespace derpmgr::controller::fleet {
 namespace {
 
 using db::prepare;
+using db::text_or_empty;
 
 constexpr const char* columns =
     "id, rental_id, node_id, port, config_version, public_host, cert_pem, cert_pin, cert_expires_at, state, "
-    "observed_state, observed_error, observed_config_version, observed_at, created_at, released_at";
-
-std::string text_or_empty(sql::ResultSet& rs, int index) {
-  return rs.isNull(index) ? std::string() : std::string(rs.getString(index));
-}
+    "observed_state, observed_error, observed_config_version, observed_at, created_at, released_at, replaced_by";
 
 allocation_row read_allocation(sql::ResultSet& rs) {
   allocation_row a;
@@ -56,6 +53,9 @@ allocation_row read_allocation(sql::ResultSet& rs) {
   a.created_at = parse_sql_datetime(std::string(rs.getString(15)));
   if (!rs.isNull(16)) {
     a.released_at = parse_sql_datetime(std::string(rs.getString(16)));
+  }
+  if (!rs.isNull(17)) {
+    a.replaced_by = rs.getUInt64(17);
   }
   return a;
 }
@@ -85,7 +85,9 @@ void insert_keys(sql::Connection& conn, std::uint64_t id, const std::vector<std:
 }
 
 std::optional<std::uint64_t> node_of(sql::Connection& conn, std::uint64_t id) {
-  auto ps = prepare(conn, "SELECT node_id FROM allocations WHERE id = ? AND released_at IS NULL FOR UPDATE");
+  auto ps = prepare(conn,
+                    "SELECT node_id FROM allocations WHERE id = ? AND released_at IS NULL AND state <> 'released' "
+                    "FOR UPDATE");
   ps->setUInt64(1, id);
   std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
   if (!rs->next()) {
@@ -191,13 +193,67 @@ bool allocation_repository::release(sql::Connection& conn, std::uint64_t id, tim
   if (!node_id) {
     return false;
   }
-  auto ps = prepare(conn, "UPDATE allocations SET state = 'released', released_at = ?, updated_at = ? WHERE id = ?");
+  node_repository::bump_generation(conn, *node_id, now);
+  auto ps = prepare(conn,
+                    "UPDATE allocations a JOIN nodes n ON n.id = a.node_id SET a.state = 'released', "
+                    "a.release_generation = n.desired_generation, a.released_at = IF(n.enrolled_at IS NULL OR "
+                    "n.deleted_at IS NOT NULL, ?, NULL), a.updated_at = ? WHERE a.id = ?");
   ps->setString(1, format_sql_datetime(now));
   ps->setString(2, format_sql_datetime(now));
   ps->setUInt64(3, id);
   ps->executeUpdate();
-  node_repository::bump_generation(conn, *node_id, now);
   return true;
+}
+
+allocation_row allocation_repository::move(sql::Connection& conn, const auth::server_keys& keys, std::uint64_t id,
+                                           const node_row& target, std::optional<int> port, time_point now) {
+  auto current = by_id(conn, id);
+  if (!current || current->released_at || current->state == "released" || !node_of(conn, id)) {
+    throw allocation_error(404, "not_found", "no such live allocation");
+  }
+  if (current->state != "running") {
+    throw allocation_error(409, "not_running", "only a running allocation can be moved (this one is " +
+                                                   current->state + ")");
+  }
+  if (current->replaced_by) {
+    throw allocation_error(409, "already_moving", "this allocation is already being moved");
+  }
+  if (target.id == current->node_id) {
+    throw allocation_error(409, "same_node", "the allocation is already on this node", "node_id");
+  }
+  if (target.draining || target.delete_requested_at) {
+    throw allocation_error(409, "node_draining", "the target node is draining", "node_id");
+  }
+  if (!target.enrolled_at) {
+    throw allocation_error(409, "node_not_enrolled", "the target node has no agent yet", "node_id");
+  }
+  if (current->rental_id) {
+    // A rental's servers stay on distinct hosts.
+    auto ps = prepare(conn,
+                      "SELECT COUNT(*) FROM allocations WHERE rental_id = ? AND id <> ? AND released_at IS NULL AND "
+                      "state <> 'released' AND (node_id = ? OR public_host = ?)");
+    ps->setUInt64(1, *current->rental_id);
+    ps->setUInt64(2, id);
+    ps->setUInt64(3, target.id);
+    ps->setString(4, target.settings.public_host());
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    rs->next();
+    if (rs->getInt64(1) > 0) {
+      throw allocation_error(409, "same_host", "the rental already has a server on that host", "node_id");
+    }
+  }
+  allocation_request request;
+  request.node_id = target.id;
+  request.port = port;
+  request.allowed_keys = current->allowed_keys;
+  request.rental_id = current->rental_id;
+  auto replacement = create(conn, keys, target, request, now);
+  auto mark = prepare(conn, "UPDATE allocations SET replaced_by = ?, updated_at = ? WHERE id = ?");
+  mark->setUInt64(1, replacement.id);
+  mark->setString(2, format_sql_datetime(now));
+  mark->setUInt64(3, id);
+  mark->executeUpdate();
+  return replacement;
 }
 
 bool allocation_repository::set_keys(sql::Connection& conn, std::uint64_t id, const std::vector<std::string>& keys,
@@ -333,6 +389,17 @@ void allocation_repository::record_status(sql::Connection& conn, std::uint64_t n
     ps->setUInt64(5, static_cast<std::uint64_t>(std::max<std::int64_t>(a.id, 0)));
     ps->setUInt64(6, node_id);
     ps->executeUpdate();
+  }
+  if (status.errors.empty()) {
+    // The agent converged past the generation that dropped these: their containers are gone, their ports free.
+    auto freed = prepare(conn,
+                         "UPDATE allocations SET released_at = ?, updated_at = ? WHERE node_id = ? AND state = "
+                         "'released' AND released_at IS NULL AND release_generation <= ?");
+    freed->setString(1, format_sql_datetime(now));
+    freed->setString(2, format_sql_datetime(now));
+    freed->setUInt64(3, node_id);
+    freed->setUInt64(4, static_cast<std::uint64_t>(std::max<std::int64_t>(status.generation, 0)));
+    freed->executeUpdate();
   }
   boost::json::array errors;
   for (const auto& e : status.errors) {

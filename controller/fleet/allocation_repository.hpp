@@ -38,7 +38,8 @@ struct allocation_row {
   std::optional<time_point> observed_at;
   std::vector<std::string> allowed_keys;
   time_point created_at{};
-  std::optional<time_point> released_at;
+  std::optional<time_point> released_at;  // set once the port is free again
+  std::optional<std::uint64_t> replaced_by;  // being moved: released once this replacement runs
 };
 
 // What creating an allocation by hand asks for.
@@ -81,8 +82,15 @@ class allocation_repository {
   // certificate for the node's public address, and bumps the node's generation. Throws allocation_error.
   static allocation_row create(sql::Connection& conn, const auth::server_keys& keys, const node_row& node,
                                const allocation_request& request, time_point now);
-  // Releases the allocation (its port becomes free) and bumps its node's generation; false when none was live.
+  // Releases the allocation: it leaves its node's desired state (the generation grows) and its port is freed once the
+  // agent reports having converged past that generation, i.e. the container is gone (at once on a node that was never
+  // enrolled or is deleted). False when it was not live or already released.
   static bool release(sql::Connection& conn, std::uint64_t id, time_point now);
+  // Starts moving a running allocation to `target`: a replacement with a new port and certificate (same rental,
+  // same keys) is created there and the old one is marked replaced by it, to be released once the replacement runs.
+  // Throws allocation_error (404 unknown, 409 when it cannot move there).
+  static allocation_row move(sql::Connection& conn, const auth::server_keys& keys, std::uint64_t id,
+                             const node_row& target, std::optional<int> port, time_point now);
   // Replaces the admitted node keys (no container restart) and bumps the node's generation.
   static bool set_keys(sql::Connection& conn, std::uint64_t id, const std::vector<std::string>& keys,
                        time_point now);
@@ -91,7 +99,7 @@ class allocation_repository {
   static void set_rental_state(sql::Connection& conn, std::uint64_t rental_id, const std::string& from,
                                const std::string& to, time_point now);
   static std::optional<allocation_row> by_id(sql::Connection& conn, std::uint64_t id);
-  // Live (not released) allocations, of one node when `node_id` is set.
+  // Live allocations (port not yet freed, including released ones awaiting their agent), of one node when set.
   static std::vector<allocation_row> list_live(sql::Connection& conn, std::optional<std::uint64_t> node_id);
   // Live allocations on the node (any state), for deciding whether it can change address or be deleted.
   static std::int64_t live_count(sql::Connection& conn, std::uint64_t node_id);

@@ -149,7 +149,7 @@ void fleet_hub::install(view fresh) {
   }
   // Outside the lock: closing posts work to the session's strand.
   for (auto& s : gone) {
-    s->close_soon("node deleted");
+    s->close_soon(std::string(node_deleted));
   }
 }
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "shared/net/net.hpp"
 
@@ -37,6 +38,9 @@ class live_session {
 // generation (so a change committed on any replica reaches the session here), and the sessions held here.
 class fleet_hub {
  public:
+  // The close reason of a deleted node's session; its agent is sent an empty desired state first.
+  static constexpr std::string_view node_deleted = "node deleted";
+
   fleet_hub(boost::asio::io_context& ioc, db::connection_pool& pool, const clock& clk, std::string replica_id,
             std::chrono::milliseconds refresh_interval = std::chrono::milliseconds(1000));
   ~fleet_hub();

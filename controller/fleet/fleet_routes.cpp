@@ -1,6 +1,8 @@
 #include "controller/fleet/fleet_routes.hpp"
 
 #include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -11,10 +13,12 @@
 #include "controller/auth/guarded_routes.hpp"
 #include "controller/auth/request_guard.hpp"
 #include "controller/db/connection_pool.hpp"
+#include "controller/db/statements.hpp"
 #include "controller/fleet/allocation_repository.hpp"
 #include "controller/fleet/enrollment.hpp"
 #include "controller/fleet/node_input.hpp"
 #include "controller/fleet/node_liveness.hpp"
+#include "controller/fleet/node_repository.hpp"
 #include "controller/http/json_body.hpp"
 #include "controller/http/query.hpp"
 #include "controller/http/router.hpp"
@@ -65,6 +69,7 @@ json::object node_json(const app_services& s, const node_row& n, const allocatio
                       {"currency", s.config.business_currency},
                       {"paid_until", optional_text(c.paid_until)},
                       {"draining", n.draining},
+                      {"deleting", n.delete_requested_at.has_value()},
                       {"status", to_string(policy.of(n, s.clk.now()))},
                       {"enrolled_at", optional_time(n.enrolled_at)},
                       {"certificate_expires_at", optional_time(n.cert_expires_at)},
@@ -98,6 +103,7 @@ json::object allocation_json(const allocation_row& a) {
                       {"observed_error", optional_text(a.observed_error)},
                       {"observed_at", optional_time(a.observed_at)},
                       {"allowed_keys", std::move(keys)},
+                      {"replaced_by", a.replaced_by ? json::value(*a.replaced_by) : json::value(nullptr)},
                       {"created_at", format_rfc3339(a.created_at)}};
 }
 
@@ -246,6 +252,10 @@ net::awaitable<http::response> drain_node(app_services* s, http::request req, au
   auto event = auth::audit_for(req, "admin", who.id, draining ? "node.drain" : "node.undrain",
                                "node:" + std::to_string(id));
   auto unit = [s, id, draining, now, event](sql::Connection& conn) {
+    auto node = node_repository::by_id(conn, id, true);
+    if (node && node->delete_requested_at && !draining) {
+      throw api_error(409, "node_deleting", "the node is being deleted", "draining");
+    }
     if (!node_repository::set_draining(conn, id, draining, now)) {
       throw api_error(404, "not_found", "no such node");
     }
@@ -256,22 +266,67 @@ net::awaitable<http::response> drain_node(app_services* s, http::request req, au
   co_return http::response::json(200, json::serialize(node_json(*s, node, counts)));
 }
 
+// The node's live (not yet released) allocations; `manual_or_reserved` keeps only those nobody re-places: made by
+// hand, or reserved for a lapsed rental.
+std::vector<std::uint64_t> unreleased_on(sql::Connection& conn, std::uint64_t node_id, bool manual_or_reserved) {
+  auto ps = db::prepare(conn, std::string("SELECT id FROM allocations WHERE node_id = ? AND released_at IS NULL AND "
+                                          "state <> 'released'") +
+                                  (manual_or_reserved ? " AND (rental_id IS NULL OR state = 'reserved')" : "") +
+                                  " ORDER BY id");
+  ps->setUInt64(1, node_id);
+  std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+  std::vector<std::uint64_t> ids;
+  while (rs->next()) {
+    ids.push_back(rs->getUInt64(1));
+  }
+  return ids;
+}
+
+// Deleting a node with live servers drains it: its rentals' servers are re-placed, hand-made and reserved ones are
+// released, and the node is deleted (revoked) once the servers have moved (202). `?force=true` deletes at once: the
+// rentals lose that server until placement finds another node.
 net::awaitable<http::response> delete_node(app_services* s, http::request req, auth::principal who) {
   auto id = http::id_param(req);
+  auto query = http::parse_query(req.query);
+  bool force = false;
+  if (auto it = query.find("force"); it != query.end()) {
+    if (it->second != "true" && it->second != "false") {
+      throw api_error(400, "invalid_field", "force must be true or false", "force");
+    }
+    force = it->second == "true";
+  }
   auto now = s->clk.now();
   auto event = auth::audit_for(req, "admin", who.id, "node.deleted", "node:" + std::to_string(id));
-  auto unit = [s, id, now, event](sql::Connection& conn) {
+  auto unit = [s, id, now, event, force](sql::Connection& conn) mutable -> std::optional<std::pair<node_row, allocation_counts>> {
     if (!node_repository::by_id(conn, id, true)) {
       throw api_error(404, "not_found", "no such node");
     }
-    if (allocation_repository::live_count(conn, id) > 0) {
-      throw api_error(409, "node_has_allocations", "release or move the node's allocations first (drain it)");
+    if (force || allocation_repository::live_count(conn, id) == 0) {
+      for (auto a : unreleased_on(conn, id, false)) {
+        allocation_repository::release(conn, a, now);
+      }
+      node_repository::soft_delete(conn, id, now);
+      auto free = db::prepare(conn, "UPDATE allocations SET released_at = ? WHERE node_id = ? AND released_at IS NULL");
+      free->setString(1, format_sql_datetime(now));
+      free->setUInt64(2, id);
+      free->executeUpdate();
+      event.details = json::object{{"force", force}};
+      s->audit(conn, event);
+      return std::nullopt;
     }
-    node_repository::soft_delete(conn, id, now);
+    for (auto a : unreleased_on(conn, id, true)) {
+      allocation_repository::release(conn, a, now);
+    }
+    node_repository::request_delete(conn, id, now);
+    event.action = "node.delete_requested";
     s->audit(conn, event);
+    return std::make_pair(*node_repository::by_id(conn, id), node_repository::allocation_counts_by_node(conn)[id]);
   };
-  co_await s->pool.transact(std::move(unit));
-  co_return http::response{204, "application/json", "", {}};
+  auto draining = co_await s->pool.transact(std::move(unit));
+  if (!draining) {
+    co_return http::response{204, "application/json", "", {}};
+  }
+  co_return http::response::json(202, json::serialize(node_json(*s, draining->first, draining->second)));
 }
 
 std::vector<std::string> keys_from(const json::object& body) {
@@ -383,6 +438,33 @@ net::awaitable<http::response> release_allocation(app_services* s, http::request
   co_return http::response{204, "application/json", "", {}};
 }
 
+// Moves one allocation to another node by hand: the replacement (new port and certificate, so the customer's config
+// changes) is returned at once; the old one is released when the replacement runs.
+net::awaitable<http::response> move_allocation(app_services* s, http::request req, auth::principal who) {
+  auto id = http::id_param(req);
+  auto body = http::parse_json_object(req);
+  auto target_id = static_cast<std::uint64_t>(http::require_int(body, "node_id", 1, INT64_MAX));
+  std::optional<int> port;
+  if (body.contains("port") && !body.at("port").is_null()) {
+    port = static_cast<int>(http::require_int(body, "port", 1024, 65535));
+  }
+  auto now = s->clk.now();
+  auto event = auth::audit_for(req, "admin", who.id, "allocation.moved", "allocation:" + std::to_string(id));
+  auto unit = [s, id, target_id, port, now, event](sql::Connection& conn) mutable {
+    auto target = node_repository::by_id(conn, target_id, true);
+    if (!target) {
+      throw api_error(404, "not_found", "no such node", "node_id");
+    }
+    auto row = mapping_allocation_errors(
+        [&] { return allocation_repository::move(conn, s->keys, id, *target, port, now); });
+    event.details = json::object{{"to_node_id", row.node_id}, {"port", row.port}, {"replacement", row.id}};
+    s->audit(conn, event);
+    return row;
+  };
+  auto row = co_await s->pool.transact(std::move(unit));
+  co_return http::response::json(201, json::serialize(allocation_json(row)));
+}
+
 }  // namespace
 
 std::string agents_url(const controller_config& config) {
@@ -417,6 +499,8 @@ void add_fleet_routes(http::router& routes, app_services& services) {
   auth::add_admin_route(routes, services, "POST", "/api/v1/admin/allocations", "nodes:write", create_allocation);
   auth::add_admin_route(routes, services, "PUT", "/api/v1/admin/allocations/{id}/keys", "nodes:write",
                         set_allocation_keys);
+  auth::add_admin_route(routes, services, "POST", "/api/v1/admin/allocations/{id}/move", "nodes:write",
+                        move_allocation);
   auth::add_admin_route(routes, services, "DELETE", "/api/v1/admin/allocations/{id}", "nodes:write",
                         release_allocation);
 }

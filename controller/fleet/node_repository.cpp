@@ -13,12 +13,14 @@ namespace derpmgr::controller::fleet {
 namespace {
 
 using db::prepare;
+using db::text_or_empty;
+using db::time_or_none;
 
 constexpr const char* columns =
     "id, name, region, public_ipv4, public_ipv6, dns_name, bind_ip, port_min, port_max, capacity, bandwidth_mbps, "
     "monthly_traffic_cap_bytes, traffic_reset_day, provider, monthly_cost_cents, paid_until, draining, enrolled_at, "
     "cert_serial, cert_expires_at, desired_generation, applied_generation, session_replica, last_seen_at, "
-    "agent_version, host_facts, rtt_ms, agent_errors, created_at";
+    "agent_version, host_facts, rtt_ms, agent_errors, created_at, delete_requested_at";
 
 void set_optional(sql::PreparedStatement& ps, int index, const std::string& value) {
   if (value.empty()) {
@@ -26,17 +28,6 @@ void set_optional(sql::PreparedStatement& ps, int index, const std::string& valu
   } else {
     ps.setString(index, value);
   }
-}
-
-std::string text_or_empty(sql::ResultSet& rs, int index) {
-  return rs.isNull(index) ? std::string() : std::string(rs.getString(index));
-}
-
-std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
-  if (rs.isNull(index)) {
-    return std::nullopt;
-  }
-  return parse_sql_datetime(std::string(rs.getString(index)));
 }
 
 // Binds the settings as parameters 1..15 in column order.
@@ -92,6 +83,7 @@ node_row read_node(sql::ResultSet& rs) {
   }
   n.agent_errors = text_or_empty(rs, 28);
   n.created_at = parse_sql_datetime(std::string(rs.getString(29)));
+  n.delete_requested_at = time_or_none(rs, 30);
   return n;
 }
 
@@ -169,6 +161,16 @@ bool node_repository::set_draining(sql::Connection& conn, std::uint64_t id, bool
   ps->setUInt64(3, id);
   ps->executeUpdate();
   return by_id(conn, id).has_value();
+}
+
+void node_repository::request_delete(sql::Connection& conn, std::uint64_t id, time_point now) {
+  auto ps = prepare(conn,
+                    "UPDATE nodes SET draining = TRUE, delete_requested_at = COALESCE(delete_requested_at, ?), "
+                    "updated_at = ? WHERE id = ? AND deleted_at IS NULL");
+  ps->setString(1, format_sql_datetime(now));
+  ps->setString(2, format_sql_datetime(now));
+  ps->setUInt64(3, id);
+  ps->executeUpdate();
 }
 
 bool node_repository::soft_delete(sql::Connection& conn, std::uint64_t id, time_point now) {

@@ -53,6 +53,7 @@ struct node_row {
   std::optional<double> rtt_ms;
   std::string agent_errors;  // JSON array text
   time_point created_at{};
+  std::optional<time_point> delete_requested_at;  // set: deleted once its servers have moved
 };
 
 // Live allocations per node: how many are desired and how many the agent reports running.
@@ -72,6 +73,8 @@ class node_repository {
   static std::optional<node_row> by_id(sql::Connection& conn, std::uint64_t id, bool for_update = false);
   static std::vector<node_row> list(sql::Connection& conn);
   static bool set_draining(sql::Connection& conn, std::uint64_t id, bool draining, time_point now);
+  // Drains the node and marks it to be deleted once its servers have moved.
+  static void request_delete(sql::Connection& conn, std::uint64_t id, time_point now);
   // Marks the node deleted and forgets its certificates (revocation); false when there was none.
   static bool soft_delete(sql::Connection& conn, std::uint64_t id, time_point now);
   // Records a newly issued agent certificate; the previous serial stays acceptable until the agent uses the new one.

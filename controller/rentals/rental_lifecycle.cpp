@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -31,6 +32,7 @@ struct due_rental {
   std::vector<std::string> regions;
   std::string status;
   bool degraded;
+  std::vector<std::string> preferred_regions;  // the customer's
 };
 
 std::vector<std::string> split(const std::string& text) {
@@ -99,11 +101,16 @@ void notify_servers_changed(sql::Connection& conn, const app_services& services,
 int rental_lifecycle::place(sql::Connection& conn, const app_services& services, time_point now,
                             const lifecycle_settings& settings, std::size_t batch) {
   const auto& keys = services.keys;
+  // Due: pending rentals, and active ones short of servers (degraded, or one released by hand or by a forced node
+  // deletion) or with a server on a draining or long-gone node.
   auto find = prepare(conn,
-                      "SELECT id, replicas, regions, status, degraded FROM rentals r WHERE status = 'pending' OR "
-                      "(status = 'active' AND (degraded OR EXISTS (SELECT 1 FROM allocations a JOIN nodes n ON "
-                      "n.id = a.node_id WHERE a.rental_id = r.id AND a.released_at IS NULL AND a.state = 'running' "
-                      "AND (n.draining OR n.last_seen_at < ?)))) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED");
+                      "SELECT r.id, r.replicas, r.regions, r.status, r.degraded, u.preferred_regions FROM rentals r "
+                      "JOIN users u ON u.id = r.user_id WHERE r.status = 'pending' OR (r.status = 'active' AND "
+                      "(r.degraded OR (SELECT COUNT(*) FROM allocations a WHERE a.rental_id = r.id AND a.released_at "
+                      "IS NULL AND a.state = 'running') < r.replicas OR EXISTS (SELECT 1 FROM allocations a JOIN "
+                      "nodes n ON n.id = a.node_id WHERE a.rental_id = r.id AND a.released_at IS NULL AND a.state = "
+                      "'running' AND (n.draining OR n.last_seen_at < ?)))) ORDER BY r.id LIMIT ? "
+                      "FOR UPDATE SKIP LOCKED");
   // A node silent this long is treated like a draining one; with replace_after_offline = 0, never.
   auto gone_before = settings.replace_after_offline.count() > 0 ? now - settings.replace_after_offline : time_point{};
   find->setString(1, format_sql_datetime(gone_before));
@@ -111,7 +118,8 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
   results rs(find->executeQuery());
   std::vector<due_rental> due;
   while (rs->next()) {
-    due.push_back({rs->getUInt64(1), rs->getInt64(2), split(rs->getString(3)), rs->getString(4), rs->getBoolean(5)});
+    due.push_back({rs->getUInt64(1), rs->getInt64(2), split(rs->getString(3)), rs->getString(4), rs->getBoolean(5),
+                   split(rs->getString(6))});
   }
   if (due.empty()) {
     return 0;
@@ -132,6 +140,7 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
     results lrs(live->executeQuery());
     placement_request req;
     req.allowed_regions = r.regions;
+    req.preferred_regions = r.preferred_regions;
     std::int64_t have = 0;
     bool healthy_all_running = true;
     std::vector<std::uint64_t> leaving;  // allocations on draining nodes
@@ -284,6 +293,82 @@ int rental_lifecycle::send_reminders(sql::Connection& conn, const app_services& 
           {"reservation_days", std::to_string(settings.reservation_days)}});
   }
   return sent;
+}
+
+int rental_lifecycle::finish_moves(sql::Connection& conn, const app_services& services, time_point now) {
+  auto find = prepare(conn,
+                      "SELECT o.id, o.rental_id, n.state = 'released' OR n.released_at IS NOT NULL, n.state = "
+                      "'running' AND COALESCE(n.observed_state = 'running' AND n.observed_config_version = "
+                      "n.config_version, FALSE), r.status FROM allocations o JOIN allocations n ON n.id = "
+                      "o.replaced_by LEFT JOIN rentals r ON r.id = o.rental_id WHERE o.released_at IS NULL AND "
+                      "o.state <> 'released' ORDER BY o.id LIMIT 200");
+  results rs(find->executeQuery());
+  struct move_row {
+    std::uint64_t id;
+    std::optional<std::uint64_t> rental;
+    bool abandoned;
+    bool replacement_runs;
+    std::string rental_status;
+  };
+  std::vector<move_row> moves;
+  while (rs->next()) {
+    moves.push_back({rs->getUInt64(1), rs->isNull(2) ? std::nullopt : std::optional(rs->getUInt64(2)),
+                     rs->getBoolean(3), rs->getBoolean(4), db::text_or_empty(*rs, 5)});
+  }
+  int ended = 0;
+  for (const auto& m : moves) {
+    if (m.abandoned) {
+      auto clear = prepare(conn, "UPDATE allocations SET replaced_by = NULL, updated_at = ? WHERE id = ?");
+      clear->setString(1, format_sql_datetime(now));
+      clear->setUInt64(2, m.id);
+      clear->executeUpdate();
+      ++ended;
+      continue;
+    }
+    if (!m.replacement_runs || !fleet::allocation_repository::release(conn, m.id, now)) {
+      continue;
+    }
+    ++ended;
+    if (m.rental) {
+      notify_servers_changed(conn, services, *m.rental, "an administrator moved one of your servers", now);
+      commerce::serial_repository::rental_event(conn, *m.rental, m.rental_status, m.rental_status,
+                                                "server " + std::to_string(m.id) + " moved to another node", now);
+    }
+  }
+  return ended;
+}
+
+int rental_lifecycle::finish_deletions(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {
+  auto find = prepare(conn,
+                      "SELECT n.id, COALESCE(n.session_replica IS NOT NULL AND n.last_seen_at >= ?, FALSE), "
+                      "(SELECT COUNT(*) FROM allocations a WHERE a.node_id = n.id AND a.released_at IS NULL AND "
+                      "a.state <> 'released'), (SELECT COUNT(*) FROM allocations a WHERE a.node_id = n.id AND "
+                      "a.released_at IS NULL AND a.state = 'released') FROM nodes n WHERE n.delete_requested_at IS "
+                      "NOT NULL AND n.deleted_at IS NULL FOR UPDATE");
+  find->setString(1, format_sql_datetime(now - settings.offline_after));
+  results rs(find->executeQuery());
+  std::vector<std::uint64_t> done;
+  while (rs->next()) {
+    bool online = rs->getBoolean(2);
+    auto live = rs->getInt64(3);
+    auto unconfirmed = rs->getInt64(4);
+    // An offline node cannot confirm; its ports die with it.
+    if (live == 0 && (unconfirmed == 0 || !online)) {
+      done.push_back(rs->getUInt64(1));
+    }
+  }
+  for (auto id : done) {
+    auto free = prepare(conn,
+                        "UPDATE allocations SET released_at = ?, updated_at = ? WHERE node_id = ? AND released_at IS "
+                        "NULL");
+    free->setString(1, format_sql_datetime(now));
+    free->setString(2, format_sql_datetime(now));
+    free->setUInt64(3, id);
+    free->executeUpdate();
+    fleet::node_repository::soft_delete(conn, id, now);
+    spdlog::info("fleet: node {} deleted: its servers have moved", id);
+  }
+  return static_cast<int>(done.size());
 }
 
 int rental_lifecycle::release_reservations(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {

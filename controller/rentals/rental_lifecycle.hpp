@@ -42,6 +42,12 @@ class rental_lifecycle {
   // Expiry reminders (reminder_days before, and at expiry), each sent once per paid-until date.
   static int send_reminders(sql::Connection& conn, const app_services& services, time_point now,
                             const lifecycle_settings& settings);
+  // Allocations moved by hand are released once their replacement runs (the customer is emailed, as the config
+  // changed); a move whose replacement was released meanwhile is called off. Returns how many moves ended.
+  static int finish_moves(sql::Connection& conn, const app_services& services, time_point now);
+  // Nodes whose deletion was asked for are deleted (their agent certificate revoked) once none of their servers is
+  // live any more and the agent confirmed the removals (or the node is offline). Returns how many were deleted.
+  static int finish_deletions(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
   // Reservations older than reservation_days are released and their ports freed.
   static int release_reservations(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
 };

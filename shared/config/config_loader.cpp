@@ -49,6 +49,10 @@ config_value from_toml(const toml::node& node, const config_key& key) {
       }
       std::vector<std::string> out;
       for (const auto& item : *arr) {
+        if (item.is_integer()) {  // e.g. reminder_days = [7, 3, 1]; the key's own check reads the numbers
+          out.push_back(std::to_string(*item.value<std::int64_t>()));
+          continue;
+        }
         if (!item.is_string()) {
           throw wrong();
         }

@@ -1,20 +1,32 @@
-// Placement under concurrency: many workers (and the controller's own job) place 200 rentals at once; the database
-// decides, so no (node, port) is ever given twice and every rental gets three servers on three hosts.
+// Placement under concurrency: many workers on two controller replicas (and the controllers' own jobs) place 200
+// rentals at once; the database decides, so no (node, port) is ever given twice and every rental gets three servers
+// on three hosts. Then a handful of concurrent redemptions start as real containers on real agents.
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "controller/app/app_services.hpp"
 #include "controller/db/connection_pool.hpp"
 #include "controller/rentals/rental_lifecycle.hpp"
+#include "tests/integration/rentals/rental_support.hpp"
+#include "tests/support/api_helpers.hpp"
 #include "tests/support/controller_fixture.hpp"
+#include "tests/support/test_env.hpp"
 
 using namespace derpmgr;
 using namespace derpmgr::test;
+using namespace std::chrono_literals;
 
-TEST_CASE("200 rentals placed by concurrent workers never share a node and port") {
-  controller_fixture c("race", [](controller::controller_config& cfg) { cfg.database_pool_size = 8; });
+TEST_CASE("200 rentals placed by concurrent workers on two replicas never share a node and port") {
+  controller_fixture c("race", [](controller::controller_config& cfg) { cfg.database_pool_size = 4; });
+  controller_fixture other("race", [&c](controller::controller_config& cfg) {
+    cfg.database_pool_size = 4;
+    cfg.database_url = c.db.url();
+    cfg.agents_ca_dir = c.ca_dir().string();
+    cfg.security_master_key_file = (c.state / "master.key").string();
+  });
   auto now = format_sql_datetime(c.clk->now());
   for (int i = 0; i < 3; ++i) {
     auto ip = "10.9.0." + std::to_string(i + 1);
@@ -32,12 +44,13 @@ TEST_CASE("200 rentals placed by concurrent workers never share a node and port"
                  now + "', '" + now + "')");
   }
 
-  auto& services = c.app->services();
   controller::rentals::lifecycle_settings settings;
   std::atomic<int> failures{0};
   std::vector<std::thread> workers;
   for (int w = 0; w < 8; ++w) {
-    workers.emplace_back([&] {
+    auto* replica = &(w % 2 == 0 ? c : other).app->services();
+    workers.emplace_back([&, replica] {
+      auto& services = *replica;
       for (int round = 0; round < 200; ++round) {
         int changed = 0;
         try {
@@ -67,4 +80,56 @@ TEST_CASE("200 rentals placed by concurrent workers never share a node and port"
                     "AND COUNT(DISTINCT node_id) = 3) r") == "200");
   // Ports are the lowest free ones: 200 per node, 30000–30199.
   CHECK(c.db.scalar("SELECT MAX(port) FROM allocations") == "30199");
+}
+
+TEST_CASE("concurrent redemptions on a real fleet start their containers with distinct ports") {
+  fleet::fleet_controller fc;
+  rentals::cleanup done;
+  auto a = rentals::add_node(fc, unique_name("ca"), "127.0.0.2", "tokyo");
+  auto b = rentals::add_node(fc, unique_name("cb"), "127.0.0.3", "osaka");
+  auto d = rentals::add_node(fc, unique_name("cc"), "127.0.0.4", "seoul");
+  done.nodes = {a.id, b.id, d.id};
+  constexpr int customers = 4;  // 12 containers: the vfs storage driver is slow
+  auto codes = rentals::serials(fc, customers);
+  std::vector<std::unique_ptr<browser>> buyers;
+  for (int i = 0; i < customers; ++i) {
+    buyers.push_back(std::make_unique<browser>(fc.c.base_url(), test_origin));
+    sign_in_customer(*buyers.back(), unique_name("crowd") + "@example.com");
+  }
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < customers; ++i) {
+    threads.emplace_back([&, i] {
+      if (buyers[i]->post("/api/v1/me/redeem", R"({"serial":")" + codes[i] + R"("})").status == 200) {
+        ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  REQUIRE(ok == customers);
+  REQUIRE(fleet::wait_until([&] {
+    return fc.c.db.scalar("SELECT COUNT(*) FROM rentals WHERE status = 'active' AND NOT degraded") ==
+           std::to_string(customers);
+  }, 30s));
+  CHECK(fc.c.db.scalar("SELECT COUNT(*) FROM (SELECT node_id, port FROM allocations WHERE released_at IS NULL GROUP BY "
+                       "node_id, port HAVING COUNT(*) > 1) d") == "0");
+  // Every server answers over TLS with the certificate its pin names.
+  auto rows = fc.c.db.scalar("SELECT GROUP_CONCAT(CONCAT_WS(' ', public_host, port, cert_pin) SEPARATOR ' ') FROM "
+                             "allocations WHERE released_at IS NULL");
+  std::istringstream in(rows);
+  std::string host, pin;
+  int port = 0, answered = 0;
+  while (in >> host >> port >> pin) {
+    fleet::probe_result r;
+    CHECK_MESSAGE(fleet::wait_until([&] { r = fleet::probe(host, port); return r.status == 200; }, 90s),
+                  host + ":" + std::to_string(port));
+    CHECK(r.pin == pin);
+    answered += r.status == 200 ? 1 : 0;
+  }
+  CHECK(answered == 3 * customers);
+  for (auto* n : {&a, &b, &d}) {
+    n->agent->terminate();
+  }
 }

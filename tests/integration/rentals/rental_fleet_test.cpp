@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "tests/integration/fleet/fleet_support.hpp"
+#include "tests/integration/rentals/rental_support.hpp"
 #include "tests/support/api_helpers.hpp"
 #include "tests/support/mail_sink.hpp"
 #include "tests/support/test_env.hpp"
@@ -16,88 +16,9 @@
 using namespace derpmgr;
 using namespace derpmgr::test;
 using namespace derpmgr::test::fleet;
+using namespace derpmgr::test::rentals;
 using namespace std::chrono_literals;
 
-namespace {
-
-struct node_with_agent {
-  std::int64_t id = 0;
-  std::string ip;
-  std::unique_ptr<agent_process> agent;
-};
-
-node_with_agent add_node(fleet_controller& fc, const std::string& name, const std::string& ip,
-                         const std::string& region) {
-  int base = random_port_base();
-  boost::json::object body{{"name", name},        {"region", region},      {"public_ipv4", ip},
-                           {"bind_ip", ip},       {"port_min", base},      {"port_max", base + 19},
-                           {"capacity", 10}};
-  auto r = fc.admin.post("/api/v1/admin/nodes", boost::json::serialize(body));
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  auto node = json_of(r);
-  node_with_agent n{node.at("id").as_int64(), ip, std::make_unique<agent_process>(name)};
-  auto [code, out] = n.agent->enroll(fc.c.agents_url(),
-                                     std::string(node.at("enrollment").as_object().at("token").as_string()));
-  REQUIRE_MESSAGE(code == 0, out);
-  n.agent->start();
-  REQUIRE(wait_until([&] { return fc.node(n.id).at("status").as_string() == "online"; }, 20s));
-  return n;
-}
-
-// Serial codes for a fresh 3-day plan.
-std::vector<std::string> serials(fleet_controller& fc, int count) {
-  auto plan = fc.admin.post("/api/v1/admin/plans",
-                            R"({"name":")" + unique_name("three") + R"(","duration_days":3,"traffic_quota_bytes":0,)"
-                            R"("device_limit":5,"price_cents":300})");
-  REQUIRE_MESSAGE(plan.status == 201, plan.body);
-  auto batch = fc.admin.post("/api/v1/admin/serials/batches",
-                             "{\"plan_id\":" + std::to_string(json_of(plan).at("id").as_int64()) +
-                                 ",\"count\":" + std::to_string(count) + "}");
-  REQUIRE_MESSAGE(batch.status == 201, batch.body);
-  std::vector<std::string> out;
-  auto body = json_of(batch);
-  for (const auto& c : body.at("codes").as_array()) {
-    out.emplace_back(c.as_string());
-  }
-  return out;
-}
-
-struct placed {
-  std::int64_t id;
-  std::int64_t node_id;
-  int port;
-  std::string host;
-  std::string pin;
-  std::string state;
-};
-
-std::vector<placed> allocations_of(fleet_controller& fc, const std::string& rental_id) {
-  std::vector<placed> out;
-  auto rows = fc.c.db.scalar(
-      "SELECT GROUP_CONCAT(CONCAT_WS(' ', id, node_id, port, public_host, cert_pin, state) ORDER BY id SEPARATOR "
-      "'\\n') FROM allocations WHERE released_at IS NULL AND rental_id = " + rental_id);
-  std::istringstream lines(rows);
-  placed p;
-  while (lines >> p.id >> p.node_id >> p.port >> p.host >> p.pin >> p.state) {
-    out.push_back(p);
-  }
-  return out;
-}
-
-std::string rental_field(fleet_controller& fc, const std::string& field) {
-  return fc.c.db.scalar("SELECT " + field + " FROM rentals ORDER BY id DESC LIMIT 1");
-}
-
-struct cleanup {
-  std::vector<std::int64_t> nodes;
-  ~cleanup() {
-    for (auto id : nodes) {
-      remove_node_containers(id);
-    }
-  }
-};
-
-}  // namespace
 
 TEST_CASE("a redemption becomes three derpers on three hosts; expiry reserves them and a renewal brings them back") {
   fleet_controller fc;
@@ -183,8 +104,11 @@ TEST_CASE("a redemption becomes three derpers on three hosts; expiry reserves th
   fc.c.app->run_jobs_now();
   CHECK(rental_field(fc, "status") == "expired");
   CHECK(allocations_of(fc, rental).empty());
-  CHECK(fc.c.db.scalar("SELECT COUNT(*) FROM allocations WHERE rental_id = " + rental + " AND released_at IS NOT NULL") ==
-        "3");
+  // The ports are free once each agent confirms it has converged past the release (its containers were gone already).
+  CHECK(wait_until([&] {
+    return fc.c.db.scalar("SELECT COUNT(*) FROM allocations WHERE rental_id = " + rental +
+                          " AND released_at IS NOT NULL") == "3";
+  }, 30s));
   for (auto* n : {&a, &b, &c}) {
     n->agent->terminate();
   }
@@ -304,8 +228,16 @@ TEST_CASE("a node offline past replace_after_offline has its servers re-placed; 
     fc.c.app->run_jobs_now();
     return on_a() == 0 && allocations_of(fc, rental).size() == 3;
   }, 60s));
+  // The dead node comes back: its container, no longer wanted, is removed and then its port freed.
+  CHECK(node_containers(a.id).size() == 1);
+  a.agent->start();
+  CHECK(wait_until([&] { return node_containers(a.id).empty(); }, 60s));
+  CHECK(wait_until([&] {
+    return fc.c.db.scalar("SELECT COUNT(*) FROM allocations WHERE node_id = " + std::to_string(a.id) +
+                          " AND released_at IS NULL") == "0";
+  }, 30s));
   (void)filler;
-  for (auto* n : {&b, &c, &spare}) {
+  for (auto* n : {&a, &b, &c, &spare}) {
     n->agent->terminate();
   }
 }

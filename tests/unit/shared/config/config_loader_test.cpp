@@ -112,3 +112,17 @@ TEST_CASE("controller configuration validates its values") {
       controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_DATABASE_POOL_SIZE", "0"}})),
       doctest::Contains("[database] pool_size"), config_error);
 }
+
+TEST_CASE("expiry reminder days are configurable and checked") {
+  auto plain = controller::controller_config::load(std::nullopt, env_of({}));
+  CHECK(plain.rentals_reminder_days == std::vector<int>{7, 3, 1});
+  auto two = controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_RENTALS_REMINDER_DAYS", "14, 2"}}));
+  CHECK(two.rentals_reminder_days == std::vector<int>{14, 2});
+  temp_toml numbers("[rentals]\nreminder_days = [10, 5]\n");
+  CHECK(controller::controller_config::load(numbers.path, env_of({})).rentals_reminder_days == std::vector<int>{10, 5});
+  for (const char* bad : {"0", "61", "3d", "-1", "x"}) {
+    CHECK_THROWS_WITH_AS(
+        controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_RENTALS_REMINDER_DAYS", bad}})),
+        doctest::Contains("[rentals] reminder_days"), config_error);
+  }
+}
