@@ -21,8 +21,8 @@ struct condition_scan {
 
 // What to change so the open alerts match a scan.
 struct alert_changes {
-  std::vector<new_alert> raise;            // holding, with no open alert
-  std::vector<alert_key> resolve;          // open, and the subject is known to be fine (or gone)
+  std::vector<new_alert> raise;    // holding, with no open alert
+  std::vector<alert_key> resolve;  // open, and the subject is known to be fine (or gone)
 };
 
 // Compares a scan with the subjects that have an open alert of its kind.

@@ -59,8 +59,8 @@ std::optional<std::uint64_t> alert_repository::raise(sql::Connection& conn, cons
 }
 
 bool alert_repository::resolve(sql::Connection& conn, const alert_key& key, time_point now) {
-  auto ps = prepare(conn,
-                    "UPDATE alerts SET resolved_at = ? WHERE open_kind = ? AND subject_type = ? AND subject_id = ?");
+  auto ps =
+      prepare(conn, "UPDATE alerts SET resolved_at = ? WHERE open_kind = ? AND subject_type = ? AND subject_id = ?");
   ps->setString(1, format_sql_datetime(now));
   ps->setString(2, key.kind);
   ps->setString(3, key.subject_type);
@@ -106,8 +106,8 @@ std::vector<alert_row> alert_repository::list(sql::Connection& conn, const alert
 }
 
 std::optional<alert_row> alert_repository::by_id(sql::Connection& conn, std::uint64_t id, bool for_update) {
-  auto ps = prepare(conn, std::string("SELECT ") + columns + " FROM alerts WHERE id = ?" +
-                              (for_update ? " FOR UPDATE" : ""));
+  auto ps =
+      prepare(conn, std::string("SELECT ") + columns + " FROM alerts WHERE id = ?" + (for_update ? " FOR UPDATE" : ""));
   ps->setUInt64(1, id);
   results rs(ps->executeQuery());
   if (!rs->next()) {

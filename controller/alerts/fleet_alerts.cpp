@@ -29,7 +29,9 @@ std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
 }
 
 // "2026-11-28 17:59 UTC"
-std::string minutes_utc(time_point t) { return format_sql_datetime(t).substr(0, 16) + " UTC"; }
+std::string minutes_utc(time_point t) {
+  return format_sql_datetime(t).substr(0, 16) + " UTC";
+}
 
 std::vector<std::string> node_managers(sql::Connection& conn) {
   auto ps = prepare(conn,
@@ -63,11 +65,11 @@ condition_scan fleet_alerts::offline_nodes(sql::Connection& conn, const fleet::l
     n.last_seen_at = time_or_none(*rs, 6);
     switch (liveness.of(n, now)) {
       case fleet::node_liveness::offline:
-        scan.holding.push_back(new_alert{
-            {scan.kind, scan.subject_type, n.id},
-            "critical",
-            "node " + n.settings.name + " (" + n.settings.region + ") is offline; last seen " +
-                (n.last_seen_at ? minutes_utc(*n.last_seen_at) : std::string("never"))});
+        scan.holding.push_back(new_alert{{scan.kind, scan.subject_type, n.id},
+                                         "critical",
+                                         "node " + n.settings.name + " (" + n.settings.region +
+                                             ") is offline; last seen " +
+                                             (n.last_seen_at ? minutes_utc(*n.last_seen_at) : std::string("never"))});
         break;
       case fleet::node_liveness::reconnecting:
         scan.undecided.insert(n.id);
@@ -91,8 +93,8 @@ condition_scan fleet_alerts::degraded_rentals(sql::Connection& conn) {
     auto id = rs->getUInt64(1);
     scan.holding.push_back(new_alert{{scan.kind, scan.subject_type, id},
                                      "warning",
-                                     "rental " + std::to_string(id) + " is degraded: " +
-                                         std::to_string(rs->getInt64(3)) + " of " +
+                                     "rental " + std::to_string(id) +
+                                         " is degraded: " + std::to_string(rs->getInt64(3)) + " of " +
                                          std::to_string(rs->getInt64(2)) + " servers placed"});
   }
   return scan;
@@ -102,8 +104,7 @@ int fleet_alerts::check(sql::Connection& conn, const app_services& services, con
                         time_point now) {
   std::vector<new_alert> raised;
   for (const auto& scan : {offline_nodes(conn, liveness, now), degraded_rentals(conn)}) {
-    auto changes =
-        plan_alert_changes(scan, alert_repository::open_subjects(conn, scan.kind, scan.subject_type));
+    auto changes = plan_alert_changes(scan, alert_repository::open_subjects(conn, scan.kind, scan.subject_type));
     for (const auto& key : changes.resolve) {
       alert_repository::resolve(conn, key, now);
     }

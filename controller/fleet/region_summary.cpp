@@ -63,8 +63,13 @@ std::vector<region_figures> region_summary::load(sql::Connection& conn, const li
     }
     auto& r = out.back();
     auto state = liveness.of(n, now);
-    region_node node{n.id, n.settings.name, to_string(state), state == node_liveness::online, rs->getBoolean(8),
-                     rs->getInt64(7), per_node[n.id]};
+    region_node node{n.id,
+                     n.settings.name,
+                     to_string(state),
+                     state == node_liveness::online,
+                     rs->getBoolean(8),
+                     rs->getInt64(7),
+                     per_node[n.id]};
     r.online += node.online ? 1 : 0;
     r.allocations += node.allocations;
     r.capacity += node.capacity;
