@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "controller/accounts/customer_auth_routes.hpp"
+#include "controller/alerts/alert_routes.hpp"
+#include "controller/alerts/fleet_alerts.hpp"
 #include "controller/admins/admin_repository.hpp"
 #include "controller/admins/admin_routes.hpp"
 #include "controller/app/app_services.hpp"
@@ -18,7 +20,9 @@
 #include "controller/fleet/ca_files.hpp"
 #include "controller/fleet/fleet_hub.hpp"
 #include "controller/fleet/fleet_routes.hpp"
+#include "controller/fleet/node_liveness.hpp"
 #include "controller/fleet/payment_reminders.hpp"
+#include "controller/fleet/region_routes.hpp"
 #include "controller/rentals/rental_lifecycle.hpp"
 #include "controller/rentals/rental_admin_routes.hpp"
 #include "controller/rentals/rental_routes.hpp"
@@ -232,6 +236,8 @@ void controller_app::start() {
   commerce::add_balance_routes(s.api_routes, *s.services);
   commerce::add_order_routes(s.api_routes, *s.services);
   fleet::add_fleet_routes(s.api_routes, *s.services);
+  fleet::add_region_routes(s.api_routes, *s.services);
+  alerts::add_alert_routes(s.api_routes, *s.services);
   rentals::add_rental_routes(s.api_routes, *s.services);
   rentals::add_rental_admin_routes(s.api_routes, *s.services);
   commerce::add_finance_routes(s.api_routes, *s.services);
@@ -304,6 +310,13 @@ void controller_app::start() {
   });
   s.jobs->add("rental_reminders", std::chrono::minutes(5), [svc, lifecycle](sql::Connection& conn, time_point now) {
     if (rentals::rental_lifecycle::send_reminders(conn, *svc, now, lifecycle) > 0) {
+      svc->wake_mailer();
+    }
+  });
+  fleet::liveness_policy liveness{std::chrono::seconds(45), std::chrono::seconds(cfg.agents_restart_grace_seconds),
+                                  s.services->started_at};
+  s.jobs->add("fleet_alerts", std::chrono::seconds(5), [svc, liveness](sql::Connection& conn, time_point now) {
+    if (alerts::fleet_alerts::check(conn, *svc, liveness, now) > 0) {
       svc->wake_mailer();
     }
   });

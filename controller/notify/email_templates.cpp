@@ -83,6 +83,27 @@ const std::vector<email_template> table = {
      "请向服务商续费，并在控制台更新付费截止日期；或先将其排空。\n"
      "\n"
      "-- derpmgr\n"},
+    {"alert_raised", "en", "derpmgr alert: {{message}}",
+     "Hello,\n"
+     "\n"
+     "a {{severity}} alert ({{kind}}) was raised at {{raised_at}}:\n"
+     "\n"
+     "    {{message}}\n"
+     "\n"
+     "It is resolved by itself when the condition clears. Acknowledge it in the console's alert list so the other\n"
+     "admins know someone is on it.\n"
+     "\n"
+     "-- derpmgr\n"},
+    {"alert_raised", "zh-CN", "derpmgr 告警：{{message}}",
+     "你好：\n"
+     "\n"
+     "{{raised_at}} 产生了一条 {{severity}} 级告警（{{kind}}）：\n"
+     "\n"
+     "    {{message}}\n"
+     "\n"
+     "情况恢复后告警会自动解除。请在控制台的告警列表中确认它，让其他管理员知道已有人在处理。\n"
+     "\n"
+     "-- derpmgr\n"},
     {"servers_changed", "en", "Your derpmgr servers changed",
      "Hello,\n"
      "\n"

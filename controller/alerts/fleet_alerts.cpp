@@ -1,0 +1,135 @@
+#include "controller/alerts/fleet_alerts.hpp"
+
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "controller/app/app_services.hpp"
+#include "controller/db/statements.hpp"
+#include "controller/fleet/node_liveness.hpp"
+#include "controller/fleet/node_repository.hpp"
+
+namespace derpmgr::controller::alerts {
+
+namespace {
+
+using db::prepare;
+using results = std::unique_ptr<sql::ResultSet>;
+
+std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
+  if (rs.isNull(index)) {
+    return std::nullopt;
+  }
+  return parse_sql_datetime(std::string(rs.getString(index)));
+}
+
+// "2026-11-28 17:59 UTC"
+std::string minutes_utc(time_point t) {
+  return format_sql_datetime(t).substr(0, 16) + " UTC";
+}
+
+std::vector<std::string> node_managers(sql::Connection& conn) {
+  auto ps = prepare(conn,
+                    "SELECT DISTINCT a.email FROM admins a JOIN admin_roles ar ON ar.admin_id = a.id "
+                    "JOIN role_permissions rp ON rp.role_id = ar.role_id "
+                    "WHERE a.status = 'active' AND rp.permission = 'nodes:write' ORDER BY a.email");
+  results rs(ps->executeQuery());
+  std::vector<std::string> out;
+  while (rs->next()) {
+    out.emplace_back(rs->getString(1));
+  }
+  return out;
+}
+
+}  // namespace
+
+condition_scan fleet_alerts::offline_nodes(sql::Connection& conn, const fleet::liveness_policy& liveness,
+                                           time_point now) {
+  condition_scan scan{"node_offline", "node", {}, {}};
+  auto ps = prepare(conn,
+                    "SELECT id, name, region, enrolled_at, session_replica, last_seen_at FROM nodes "
+                    "WHERE deleted_at IS NULL AND enrolled_at IS NOT NULL");
+  results rs(ps->executeQuery());
+  while (rs->next()) {
+    fleet::node_row n;
+    n.id = rs->getUInt64(1);
+    n.settings.name = rs->getString(2);
+    n.settings.region = rs->getString(3);
+    n.enrolled_at = time_or_none(*rs, 4);
+    n.session_replica = rs->isNull(5) ? std::string() : std::string(rs->getString(5));
+    n.last_seen_at = time_or_none(*rs, 6);
+    switch (liveness.of(n, now)) {
+      case fleet::node_liveness::offline:
+        scan.holding.push_back(new_alert{{scan.kind, scan.subject_type, n.id},
+                                         "critical",
+                                         "node " + n.settings.name + " (" + n.settings.region +
+                                             ") is offline; last seen " +
+                                             (n.last_seen_at ? minutes_utc(*n.last_seen_at) : std::string("never"))});
+        break;
+      case fleet::node_liveness::reconnecting:
+        scan.undecided.insert(n.id);
+        break;
+      case fleet::node_liveness::pending:
+      case fleet::node_liveness::online:
+        break;
+    }
+  }
+  return scan;
+}
+
+condition_scan fleet_alerts::degraded_rentals(sql::Connection& conn) {
+  condition_scan scan{"rental_degraded", "rental", {}, {}};
+  auto ps = prepare(conn,
+                    "SELECT r.id, r.replicas, (SELECT COUNT(*) FROM allocations a WHERE a.rental_id = r.id AND "
+                    "a.released_at IS NULL AND a.state = 'running') FROM rentals r "
+                    "WHERE r.degraded AND r.status = 'active'");
+  results rs(ps->executeQuery());
+  while (rs->next()) {
+    auto id = rs->getUInt64(1);
+    scan.holding.push_back(new_alert{{scan.kind, scan.subject_type, id},
+                                     "warning",
+                                     "rental " + std::to_string(id) +
+                                         " is degraded: " + std::to_string(rs->getInt64(3)) + " of " +
+                                         std::to_string(rs->getInt64(2)) + " servers placed"});
+  }
+  return scan;
+}
+
+int fleet_alerts::check(sql::Connection& conn, const app_services& services, const fleet::liveness_policy& liveness,
+                        time_point now) {
+  std::vector<new_alert> raised;
+  for (const auto& scan : {offline_nodes(conn, liveness, now), degraded_rentals(conn)}) {
+    auto changes = plan_alert_changes(scan, alert_repository::open_subjects(conn, scan.kind, scan.subject_type));
+    for (const auto& key : changes.resolve) {
+      alert_repository::resolve(conn, key, now);
+    }
+    for (auto& alert : changes.raise) {
+      if (alert_repository::raise(conn, alert, now)) {
+        spdlog::warn("alert: {}", alert.message);
+        raised.push_back(std::move(alert));
+      }
+    }
+  }
+  if (raised.empty()) {
+    return 0;
+  }
+  auto recipients = node_managers(conn);
+  for (const auto& alert : raised) {
+    for (const auto& to : recipients) {
+      // Admins have no locale of their own yet: English, as for the other admin mail.
+      services.enqueue_mail(conn, to, "alert_raised", "en",
+                            {{"kind", alert.key.kind},
+                             {"severity", alert.severity},
+                             {"message", alert.message},
+                             {"raised_at", minutes_utc(now)}});
+    }
+  }
+  return static_cast<int>(raised.size());
+}
+
+}  // namespace derpmgr::controller::alerts

@@ -1,0 +1,16 @@
+#pragma once
+
+namespace derpmgr::controller {
+struct app_services;
+namespace http {
+class router;
+}
+}  // namespace derpmgr::controller
+
+namespace derpmgr::controller::fleet {
+
+// GET /api/v1/admin/regions (nodes:read): per region its nodes and whether they are online, live allocations,
+// capacity used, customers served and recent bandwidth.
+void add_region_routes(http::router& routes, app_services& services);
+
+}  // namespace derpmgr::controller::fleet
