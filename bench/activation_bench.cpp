@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <boost/json/serialize.hpp>
 #include <cmath>
 #include <cppconn/connection.h>
@@ -219,9 +220,16 @@ struct server_times {
   int port = 0;
   std::string pin;
   wall::time_point delivered{};  // the agent wrote the desired state naming it (desired.json's mtime)
-  wall::time_point created{};    // Docker's "create" event for its container
-  wall::time_point started{};    // Docker's "start" event
+  wall::time_point requested{};  // Docker began creating its container (the container's Created time)
+  wall::time_point created{};    // Docker finished creating it (the "create" event, after the vfs copy)
+  // Docker recorded it started (State.StartedAt, set once the container's task runs; the derper may answer a few
+  // ms before it; Docker's "start" event comes later still).
+  wall::time_point running{};
   wall::time_point answered{};   // the first probe answering 200 with the pin
+
+  std::string container() const {
+    return "derpmgr-" + std::to_string(node_id) + "-" + std::to_string(allocation_id);
+  }
 };
 
 struct activation {
@@ -258,25 +266,61 @@ std::vector<server_times> allocations_of(sql::Connection& conn, std::int64_t ren
   return out;
 }
 
-// Docker's create and start times of the activation's containers, from the engine's event log.
-void read_docker_events(activation& a, wall::time_point until) {
-  auto r = run_command("docker events --since " + unix_seconds(a.sent - 1s) + " --until " + unix_seconds(until) +
-                       " --filter type=container --filter event=create --filter event=start "
-                       "--format '{{.Action}} {{.TimeNano}} {{index .Actor.Attributes \"name\"}}'");
-  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
-  std::istringstream lines(r.output);
-  std::string action, name;
-  long long nanos = 0;
-  while (lines >> action >> nanos >> name) {
+// A Docker time (RFC 3339 with nanoseconds, UTC); the epoch when it is not one.
+wall::time_point parse_docker_time(const std::string& text) {
+  int y = 0, h = 0, mi = 0, sec = 0, consumed = 0;
+  unsigned mo = 0, d = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6) {
+    return {};
+  }
+  std::int64_t nanos = 0;
+  int digits = 0;
+  for (auto i = static_cast<std::size_t>(consumed) + 1;
+       text[static_cast<std::size_t>(consumed)] == '.' && i < text.size() && std::isdigit(text[i]) != 0; ++i) {
+    if (digits < 9) {
+      nanos = nanos * 10 + (text[i] - '0');
+      ++digits;
+    }
+  }
+  for (; digits < 9; ++digits) {
+    nanos *= 10;
+  }
+  auto day = std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{mo} / std::chrono::day{d}};
+  return wall::time_point{std::chrono::duration_cast<wall::duration>(
+      day.time_since_epoch() + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) +
+      std::chrono::nanoseconds(nanos))};
+}
+
+// Docker's own times for the activation's containers, read after it completed (and before they are removed): when
+// each was created and started (docker inspect) and when its creation finished (the engine's event log).
+void read_docker_times(activation& a) {
+  std::string names;
+  for (const auto& s : a.servers) {
+    names += " " + s.container();
+  }
+  auto inspected = run_command("docker inspect --format '{{.Name}} {{.Created}} {{.State.StartedAt}}'" + names);
+  REQUIRE_MESSAGE(inspected.exit_code == 0, inspected.output);
+  std::istringstream lines(inspected.output);
+  std::string name, created, started;
+  while (lines >> name >> created >> started) {
     for (auto& s : a.servers) {
-      if (name != "derpmgr-" + std::to_string(s.node_id) + "-" + std::to_string(s.allocation_id)) {
-        continue;
+      if (name.size() > 1 && name.substr(1) == s.container()) {  // inspect's names start with a slash
+        s.requested = parse_docker_time(created);
+        s.running = parse_docker_time(started);
       }
-      auto at = wall::time_point{std::chrono::duration_cast<wall::duration>(std::chrono::nanoseconds(nanos))};
-      if (action == "create") {
-        s.created = at;
-      } else if (action == "start" && s.started == wall::time_point{}) {
-        s.started = at;
+    }
+  }
+  auto events = run_command("docker events --since " + unix_seconds(a.sent - 1s) + " --until " +
+                            unix_seconds(wall::now()) +
+                            " --filter type=container --filter event=create "
+                            "--format '{{.TimeNano}} {{index .Actor.Attributes \"name\"}}'");
+  REQUIRE_MESSAGE(events.exit_code == 0, events.output);
+  std::istringstream event_lines(events.output);
+  long long nanos = 0;
+  while (event_lines >> nanos >> name) {
+    for (auto& s : a.servers) {
+      if (name == s.container()) {
+        s.created = wall::time_point{std::chrono::duration_cast<wall::duration>(std::chrono::nanoseconds(nanos))};
       }
     }
   }
@@ -304,10 +348,34 @@ stats stats_of(std::vector<double> v) {
 std::string stats_line(const std::string& what, const std::vector<double>& v) {
   auto s = stats_of(v);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "  %-44s median %7.0f ms  p95 %7.0f ms  min %7.0f ms  max %7.0f ms", what.c_str(),
+  std::snprintf(buf, sizeof buf, "  %-48s median %7.0f ms  p95 %7.0f ms  min %7.0f ms  max %7.0f ms", what.c_str(),
                 s.median, s.p95, s.min, s.max);
   return buf;
 }
+
+// The steps of an activation for one of its servers; together they cover redemption sent -> the server answering.
+struct step {
+  const char* name;
+  const char* short_name;
+  double (*ms)(const activation&, const server_times&);
+};
+
+const step steps[] = {
+    {"redeem (HTTPS request on a new TLS connection)", "redeem",
+     [](const activation& a, const server_times&) { return ms_between(a.sent, a.redeemed); }},
+    {"placement wait (the 3 allocations visible)", "placement",
+     [](const activation& a, const server_times&) { return ms_between(a.redeemed, a.placed); }},
+    {"desired-state delivery (the agent wrote it)", "delivery",
+     [](const activation& a, const server_times& s) { return ms_between(a.placed, s.delivered); }},
+    {"agent -> Docker (checks, create request)", "agent",
+     [](const activation&, const server_times& s) { return ms_between(s.delivered, s.requested); }},
+    {"container create (Docker, vfs copy)", "create",
+     [](const activation&, const server_times& s) { return ms_between(s.requested, s.created); }},
+    {"container start (create done -> StartedAt)", "start",
+     [](const activation&, const server_times& s) { return ms_between(s.created, s.running); }},
+    {"first probe (StartedAt -> 200 with the pin)", "probe",
+     [](const activation&, const server_times& s) { return ms_between(s.running, s.answered); }},
+};
 
 }  // namespace
 
@@ -396,11 +464,16 @@ TEST_CASE("bench: redemption to three derpers answering /derp/probe") {
       }
       std::this_thread::sleep_for(poll);
     }
-    read_docker_events(a, wall::now());
+    read_docker_times(a);
     for (const auto& s : a.servers) {
       CHECK_MESSAGE(s.delivered != wall::time_point{}, "no desired state seen on node " << s.node_id);
-      CHECK_MESSAGE(s.created != wall::time_point{}, "no create event for allocation " << s.allocation_id);
-      CHECK_MESSAGE(s.started != wall::time_point{}, "no start event for allocation " << s.allocation_id);
+      CHECK_MESSAGE(s.requested != wall::time_point{}, "no Created time for " << s.container());
+      CHECK_MESSAGE(s.created != wall::time_point{}, "no create event for " << s.container());
+      CHECK_MESSAGE(s.running != wall::time_point{}, "no StartedAt for " << s.container());
+      CHECK(s.delivered <= s.requested);
+      CHECK(s.requested <= s.created);
+      CHECK(s.created <= s.running);
+      CHECK(s.running <= s.answered + 100ms);
       CHECK(s.delivered >= a.placed - poll - 100ms);  // placement is seen up to a poll (and a query) late
     }
     std::set<std::int64_t> hosts;
@@ -410,16 +483,14 @@ TEST_CASE("bench: redemption to three derpers answering /derp/probe") {
       CHECK(probe(s.host, s.port).pin == s.pin);
     }
     CHECK(hosts.size() == 3);
-    const auto& l = a.last();
     char line[512];
-    std::snprintf(line, sizeof line,
-                  "activation %2d: %6.0f ms | redeem %4.0f, placement wait %5.0f, delivery %5.0f, create %5.0f, "
-                  "start %5.0f, first probe %4.0f (slowest server, node %lld)",
-                  i + 1, a.total_ms(), ms_between(a.sent, a.redeemed), ms_between(a.redeemed, a.placed),
-                  ms_between(a.placed, l.delivered), ms_between(l.delivered, l.created),
-                  ms_between(l.created, l.started), ms_between(l.started, l.answered),
-                  static_cast<long long>(l.node_id));
-    report(line);
+    std::snprintf(line, sizeof line, "activation %2d: %6.0f ms |", i + 1, a.total_ms());
+    std::string text = line;
+    for (const auto& st : steps) {
+      std::snprintf(line, sizeof line, " %s %.0f", st.short_name, st.ms(a, a.last()));
+      text += line;
+    }
+    report(text + " (slowest server: node " + std::to_string(a.last().node_id) + ")");
     done.push_back(std::move(a));
 
     // Cancel it and wait until its containers are gone, so containers do not pile up on the vfs driver.
@@ -431,41 +502,38 @@ TEST_CASE("bench: redemption to three derpers answering /derp/probe") {
     }, 120s));
   }
 
-  std::vector<double> total, redeem, placement, delivery, create, start, first_probe;
-  std::vector<double> s_delivery, s_create, s_start, s_probe, s_total;
-  for (const auto& a : done) {
-    const auto& l = a.last();
-    total.push_back(a.total_ms());
-    redeem.push_back(ms_between(a.sent, a.redeemed));
-    placement.push_back(ms_between(a.redeemed, a.placed));
-    delivery.push_back(ms_between(a.placed, l.delivered));
-    create.push_back(ms_between(l.delivered, l.created));
-    start.push_back(ms_between(l.created, l.started));
-    first_probe.push_back(ms_between(l.started, l.answered));
-    for (const auto& s : a.servers) {
-      s_delivery.push_back(ms_between(a.placed, s.delivered));
-      s_create.push_back(ms_between(s.delivered, s.created));
-      s_start.push_back(ms_between(s.created, s.started));
-      s_probe.push_back(ms_between(s.started, s.answered));
-      s_total.push_back(ms_between(a.sent, s.answered));
-    }
-  }
   report("activation: " + std::to_string(done.size()) + " activations, redemption sent -> all three answering "
          "/derp/probe with their pins");
+  std::vector<double> total;
+  for (const auto& a : done) {
+    total.push_back(a.total_ms());
+  }
   report(stats_line("total", total));
-  report("  the slowest server of each activation, step by step:");
-  report(stats_line("redeem (HTTPS request, new TLS connection)", redeem));
-  report(stats_line("placement wait (until 3 allocations exist)", placement));
-  report(stats_line("desired-state delivery (agent wrote it)", delivery));
-  report(stats_line("container create (until Docker's event)", create));
-  report(stats_line("container start (create -> start event)", start));
-  report(stats_line("first probe (start -> 200 with the pin)", first_probe));
-  report("  all " + std::to_string(s_total.size()) + " servers:");
-  report(stats_line("redemption -> answering", s_total));
-  report(stats_line("desired-state delivery", s_delivery));
-  report(stats_line("container create", s_create));
-  report(stats_line("container start", s_start));
-  report(stats_line("first probe", s_probe));
+  report("  the slowest server of each activation, step by step (the steps add up to its total):");
+  for (const auto& st : steps) {
+    std::vector<double> v;
+    for (const auto& a : done) {
+      v.push_back(st.ms(a, a.last()));
+    }
+    report(stats_line(st.name, v));
+  }
+  report("  every server (" + std::to_string(done.size() * 3) + "):");
+  std::vector<double> each;
+  for (const auto& a : done) {
+    for (const auto& s : a.servers) {
+      each.push_back(ms_between(a.sent, s.answered));
+    }
+  }
+  report(stats_line("redemption -> this server answering", each));
+  for (const auto& st : steps) {
+    std::vector<double> v;
+    for (const auto& a : done) {
+      for (const auto& s : a.servers) {
+        v.push_back(st.ms(a, s));
+      }
+    }
+    report(stats_line(st.name, v));
+  }
   // Delivery waits for two 1 s loops that do not know about each other (the hub's refresh, then the session's
   // writer); their phase is a property of each session, so it is shown per node.
   report("  desired-state delivery per node:");
