@@ -9,11 +9,11 @@
 namespace derpmgr::controller::commerce {
 
 // Where a page of a customer's history ends: history is ordered newest first by (at, type, id), and the next page
-// starts strictly after this position. Encoded as "<microseconds since epoch>.<o|e>.<id>" (o: order, e: rental
-// event), opaque to clients.
+// starts strictly after this position. Encoded as "<microseconds since epoch>.<o|e|a>.<id>" (o: order, e: rental
+// event, a: allocation), opaque to clients.
 struct history_cursor {
   time_point at{};
-  std::string type;  // "order" or "rental_event"
+  std::string type;  // "order", "rental_event" or "allocation"
   std::uint64_t id = 0;
 
   std::string encode() const;

@@ -14,9 +14,10 @@ class Connection;
 
 namespace derpmgr::controller::commerce {
 
-// One entry of a customer's history: an order, or a change of one of their rentals.
+// One entry of a customer's history: an order, a change of one of their rentals, or a server (allocation) one of
+// their rentals had, at the time it was placed.
 struct history_item {
-  std::string type;  // order, rental_event
+  std::string type;  // order, rental_event, allocation
   std::uint64_t id = 0;
   time_point at{};
   std::optional<std::uint64_t> rental_id;
@@ -31,6 +32,12 @@ struct history_item {
   std::string from_status;  // "" for the first event
   std::string to_status;
   std::string reason;
+  // allocation
+  std::string node_name;
+  std::string region;
+  std::string public_host;
+  int port = 0;
+  std::optional<time_point> released_at;
 
   history_cursor position() const { return history_cursor{at, type, id}; }
 };
@@ -38,8 +45,9 @@ struct history_item {
 // SQL for a customer's history. Runs in the caller's unit of work.
 class history_repository {
  public:
-  // The user's orders and rental events, newest first (ties: rental events before orders, then by id), strictly
-  // after `after`; at most `limit` items.
+  // The user's orders, rental events and their rentals' allocations (released ones included; an allocation's time
+  // is its creation), newest first (ties: rental events, then orders, then allocations, then by id), strictly after
+  // `after`; at most `limit` items.
   static std::vector<history_item> page(sql::Connection& conn, std::uint64_t user_id,
                                         const std::optional<history_cursor>& after, int limit);
 };

@@ -31,6 +31,13 @@ json::object item_json(const history_item& h, const std::string& currency) {
     o["amount_cents"] = h.amount_cents;
     o["currency"] = currency;
     o["status"] = h.status;
+  } else if (h.type == "allocation") {
+    o["node_name"] = h.node_name;
+    o["region"] = h.region;
+    o["address"] = h.public_host;
+    o["port"] = h.port;
+    o["created_at"] = format_rfc3339(h.at);
+    o["released_at"] = h.released_at ? json::value(format_rfc3339(*h.released_at)) : json::value(nullptr);
   } else {
     o["from_status"] = h.from_status.empty() ? json::value(nullptr) : json::value(h.from_status);
     o["to_status"] = h.to_status;
