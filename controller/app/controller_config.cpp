@@ -90,6 +90,7 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.rentals_release_grace_hours = v.get_int("rentals", "release_grace_hours");
   c.rentals_reservation_days = v.get_int("rentals", "reservation_days");
   c.rentals_replace_after_offline_hours = v.get_int("rentals", "replace_after_offline_hours");
+  c.rentals_reminder_days.clear();
   for (const auto& day : v.get_list("rentals", "reminder_days")) {
     std::size_t used = 0;
     int n = -1;

@@ -123,8 +123,8 @@ TEST_CASE("concurrent redemptions on a real fleet start their containers with di
   int port = 0, answered = 0;
   while (in >> host >> port >> pin) {
     fleet::probe_result r;
-    CHECK_MESSAGE(fleet::wait_until([&] { r = fleet::probe(host, port); return r.status == 200; }, 90s),
-                  host + ":" + std::to_string(port));
+    auto where = host + ":" + std::to_string(port);
+    CHECK_MESSAGE(fleet::wait_until([&] { r = fleet::probe(host, port); return r.status == 200; }, 90s), where);
     CHECK(r.pin == pin);
     answered += r.status == 200 ? 1 : 0;
   }

@@ -88,7 +88,7 @@ TEST_CASE("preferred regions steer placement, and an admin moves one server to a
   auto replacement = json_of(moved);
   CHECK(replacement.at("node_id").as_int64() == c.id);
   CHECK(replacement.at("public_host") == "127.0.0.4");
-  CHECK(replacement.at("cert_pin") != on_d.pin);
+  CHECK(std::string(replacement.at("cert_pin").as_string()) != on_d.pin);
   CHECK(error_code(fc.admin.post(path_of(on_d.id), move_body(c.id))) == "already_moving");
   CHECK(fc.c.db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'allocation.moved' AND target = 'allocation:" +
                        std::to_string(on_d.id) + "'") == "1");
