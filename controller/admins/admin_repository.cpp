@@ -185,6 +185,21 @@ std::optional<std::uint64_t> admin_repository::insert_role(sql::Connection& conn
   return id;
 }
 
+std::vector<std::string> admin_repository::emails_with_permission(sql::Connection& conn,
+                                                                  const std::string& permission) {
+  auto ps = prepare(conn,
+                    "SELECT DISTINCT a.email FROM admins a JOIN admin_roles ar ON ar.admin_id = a.id "
+                    "JOIN role_permissions rp ON rp.role_id = ar.role_id "
+                    "WHERE a.status = 'active' AND rp.permission = ? ORDER BY a.email");
+  ps->setString(1, permission);
+  std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+  std::vector<std::string> out;
+  while (rs->next()) {
+    out.emplace_back(rs->getString(1));
+  }
+  return out;
+}
+
 int admin_repository::other_active_owners(sql::Connection& conn, std::uint64_t except) {
   auto ps = prepare(conn,
                     "SELECT a.id FROM admins a JOIN admin_roles ar ON ar.admin_id = a.id JOIN roles r ON "

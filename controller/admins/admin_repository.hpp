@@ -52,6 +52,8 @@ class admin_repository {
   static std::optional<std::uint64_t> insert_role(sql::Connection& conn, const std::string& name,
                                                   const auth::permission_set& permissions);
   // Active admins holding the owner role, other than `except` (locks them, so two removals cannot race).
+  // Email addresses of active admins holding `permission` through any of their roles (for operator mail).
+  static std::vector<std::string> emails_with_permission(sql::Connection& conn, const std::string& permission);
   static int other_active_owners(sql::Connection& conn, std::uint64_t except);
 };
 

@@ -13,18 +13,12 @@ namespace derpmgr::controller::alerts {
 namespace {
 
 using db::prepare;
+using db::time_or_none;
 using results = std::unique_ptr<sql::ResultSet>;
 
 constexpr const char* columns =
     "id, kind, subject_type, subject_id, severity, message, raised_at, resolved_at, acknowledged_at, "
     "acknowledged_by";
-
-std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
-  if (rs.isNull(index)) {
-    return std::nullopt;
-  }
-  return parse_sql_datetime(std::string(rs.getString(index)));
-}
 
 alert_row read_alert(sql::ResultSet& rs) {
   alert_row a;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "controller/admins/admin_repository.hpp"
 #include "controller/app/app_services.hpp"
 #include "controller/db/statements.hpp"
 #include "controller/fleet/node_liveness.hpp"
@@ -19,31 +20,12 @@ namespace derpmgr::controller::alerts {
 namespace {
 
 using db::prepare;
+using db::time_or_none;
 using results = std::unique_ptr<sql::ResultSet>;
-
-std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
-  if (rs.isNull(index)) {
-    return std::nullopt;
-  }
-  return parse_sql_datetime(std::string(rs.getString(index)));
-}
 
 // "2026-11-28 17:59 UTC"
 std::string minutes_utc(time_point t) {
   return format_sql_datetime(t).substr(0, 16) + " UTC";
-}
-
-std::vector<std::string> node_managers(sql::Connection& conn) {
-  auto ps = prepare(conn,
-                    "SELECT DISTINCT a.email FROM admins a JOIN admin_roles ar ON ar.admin_id = a.id "
-                    "JOIN role_permissions rp ON rp.role_id = ar.role_id "
-                    "WHERE a.status = 'active' AND rp.permission = 'nodes:write' ORDER BY a.email");
-  results rs(ps->executeQuery());
-  std::vector<std::string> out;
-  while (rs->next()) {
-    out.emplace_back(rs->getString(1));
-  }
-  return out;
 }
 
 }  // namespace
@@ -118,7 +100,7 @@ int fleet_alerts::check(sql::Connection& conn, const app_services& services, con
   if (raised.empty()) {
     return 0;
   }
-  auto recipients = node_managers(conn);
+  auto recipients = admins::admin_repository::emails_with_permission(conn, "nodes:write");
   for (const auto& alert : raised) {
     for (const auto& to : recipients) {
       // Admins have no locale of their own yet: English, as for the other admin mail.

@@ -299,7 +299,7 @@ void controller_app::start() {
   s.jobs->add("rental_placement", std::chrono::seconds(2), [svc, lifecycle](sql::Connection& conn, time_point now) {
     auto changed = rentals::rental_lifecycle::place(conn, *svc, now, lifecycle);
     changed += rentals::rental_lifecycle::finish_moves(conn, *svc, now);
-    rentals::rental_lifecycle::finish_deletions(conn, now, lifecycle);
+    rentals::rental_lifecycle::finish_deletions(conn, *svc, now, lifecycle);
     if (changed > 0) {
       svc->wake_mailer();
     }

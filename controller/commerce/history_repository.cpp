@@ -23,7 +23,9 @@ std::vector<history_item> history_repository::page(sql::Connection& conn, std::u
       "e.to_status, e.reason, NULL, NULL, NULL, NULL, NULL FROM rental_events e JOIN rentals r ON r.id = e.rental_id "
       "WHERE r.user_id = ? "
       "UNION ALL SELECT 'allocation', a.id, a.created_at, a.rental_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-      "NULL, NULL, n.name, n.region, a.public_host, a.port, a.released_at FROM allocations a "
+      "NULL, NULL, n.name, n.region, a.public_host, a.port, "
+      // Released by us, even while the port waits for the agent's confirmation.
+      "COALESCE(a.released_at, IF(a.state = 'released', a.updated_at, NULL)) FROM allocations a "
       "JOIN rentals r ON r.id = a.rental_id JOIN nodes n ON n.id = a.node_id WHERE r.user_id = ?"
       ") h WHERE (? = 0 OR (h.at, h.type, h.id) < (?, ?, ?)) ORDER BY h.at DESC, h.type DESC, h.id DESC LIMIT ?");
   ps->setUInt64(1, user_id);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "controller/admins/admin_repository.hpp"
 #include "controller/app/app_services.hpp"
 #include "controller/db/statements.hpp"
 
@@ -40,15 +41,7 @@ int send_payment_reminders(sql::Connection& conn, const app_services& services, 
   if (due.empty()) {
     return 0;
   }
-  auto admins = db::prepare(conn,
-                            "SELECT DISTINCT a.email FROM admins a JOIN admin_roles ar ON ar.admin_id = a.id "
-                            "JOIN role_permissions rp ON rp.role_id = ar.role_id "
-                            "WHERE a.status = 'active' AND rp.permission = 'nodes:write' ORDER BY a.email");
-  std::unique_ptr<sql::ResultSet> ars(admins->executeQuery());
-  std::vector<std::string> recipients;
-  while (ars->next()) {
-    recipients.emplace_back(ars->getString(1));
-  }
+  auto recipients = admins::admin_repository::emails_with_permission(conn, "nodes:write");
   auto mark = db::prepare(conn, "UPDATE nodes SET paid_reminder_for = paid_until WHERE id = ?");
   for (const auto& n : due) {
     for (const auto& to : recipients) {

@@ -104,8 +104,8 @@ int rental_lifecycle::place(sql::Connection& conn, const app_services& services,
   // Due: pending rentals, and active ones short of servers (degraded, or one released by hand or by a forced node
   // deletion) or with a server on a draining or long-gone node.
   auto find = prepare(conn,
-                      "SELECT r.id, r.replicas, r.regions, r.status, r.degraded, u.preferred_regions FROM rentals r "
-                      "JOIN users u ON u.id = r.user_id WHERE r.status = 'pending' OR (r.status = 'active' AND "
+                      "SELECT r.id, r.replicas, r.regions, r.status, r.degraded, COALESCE(u.preferred_regions, '') "
+                      "FROM rentals r LEFT JOIN users u ON u.id = r.user_id WHERE r.status = 'pending' OR (r.status = 'active' AND "
                       "(r.degraded OR (SELECT COUNT(*) FROM allocations a WHERE a.rental_id = r.id AND a.released_at "
                       "IS NULL AND a.state = 'running') < r.replicas OR EXISTS (SELECT 1 FROM allocations a JOIN "
                       "nodes n ON n.id = a.node_id WHERE a.rental_id = r.id AND a.released_at IS NULL AND a.state = "
@@ -338,7 +338,8 @@ int rental_lifecycle::finish_moves(sql::Connection& conn, const app_services& se
   return ended;
 }
 
-int rental_lifecycle::finish_deletions(sql::Connection& conn, time_point now, const lifecycle_settings& settings) {
+int rental_lifecycle::finish_deletions(sql::Connection& conn, const app_services& services, time_point now,
+                                       const lifecycle_settings& settings) {
   auto find = prepare(conn,
                       "SELECT n.id, COALESCE(n.session_replica IS NOT NULL AND n.last_seen_at >= ?, FALSE), "
                       "(SELECT COUNT(*) FROM allocations a WHERE a.node_id = n.id AND a.released_at IS NULL AND "
@@ -366,6 +367,12 @@ int rental_lifecycle::finish_deletions(sql::Connection& conn, time_point now, co
     free->setUInt64(3, id);
     free->executeUpdate();
     fleet::node_repository::soft_delete(conn, id, now);
+    audit_event event;
+    event.actor_kind = "system";
+    event.action = "node.deleted";
+    event.target = "node:" + std::to_string(id);
+    event.details = boost::json::object{{"reason", "its servers have moved"}};
+    services.audit(conn, event);
     spdlog::info("fleet: node {} deleted: its servers have moved", id);
   }
   return static_cast<int>(done.size());

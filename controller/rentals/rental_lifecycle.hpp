@@ -47,7 +47,9 @@ class rental_lifecycle {
   static int finish_moves(sql::Connection& conn, const app_services& services, time_point now);
   // Nodes whose deletion was asked for are deleted (their agent certificate revoked) once none of their servers is
   // live any more and the agent confirmed the removals (or the node is offline). Returns how many were deleted.
-  static int finish_deletions(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
+  // Each deletion is audited as the system's.
+  static int finish_deletions(sql::Connection& conn, const app_services& services, time_point now,
+                              const lifecycle_settings& settings);
   // Reservations older than reservation_days are released and their ports freed.
   static int release_reservations(sql::Connection& conn, time_point now, const lifecycle_settings& settings);
 };

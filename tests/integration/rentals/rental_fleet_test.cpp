@@ -200,6 +200,7 @@ TEST_CASE("a node offline past replace_after_offline has its servers re-placed; 
     return std::count_if(all.begin(), all.end(), [&](const placed& p) { return p.node_id == a.id; });
   };
   REQUIRE(on_a() == 1);
+  REQUIRE(wait_until([&] { return node_containers(a.id).size() == 1; }, 60s));
 
   a.agent->kill9();
   auto others_fresh = [&] {

@@ -4,6 +4,11 @@
 #include <set>
 #include <sstream>
 
+#include "controller/app/app_services.hpp"
+#include "controller/db/connection_pool.hpp"
+#include "controller/fleet/allocation_repository.hpp"
+#include "controller/fleet/node_repository.hpp"
+#include "shared/protocol/messages.hpp"
 #include "tests/support/api_helpers.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/controller_fixture.hpp"
@@ -114,6 +119,21 @@ void nodes_seen_now(controller_fixture& c) {
   c.db.execute("UPDATE nodes SET last_seen_at = '" + format_sql_datetime(c.clk->now()) + "'");
 }
 
+// What each node's agent would report after converging: the status that confirms released containers are gone.
+void agents_report(controller_fixture& c) {
+  auto& pool = c.app->services().pool;
+  auto now = c.clk->now();
+  pool.run_blocking(
+      [now](sql::Connection& conn) {
+        for (const auto& node : controller::fleet::node_repository::list(conn)) {
+          protocol::status st;
+          st.generation = static_cast<std::int64_t>(node.desired_generation);
+          controller::fleet::allocation_repository::record_status(conn, node.id, st, now);
+        }
+      },
+      true);
+}
+
 // "<node name> <region> <address> <port> <released?>" of each allocation item, and of the database's rows.
 std::multiset<std::string> allocation_lines(const std::vector<boost::json::object>& items) {
   std::multiset<std::string> out;
@@ -190,6 +210,10 @@ TEST_CASE("history lists every server a customer's rentals had, after the rental
   c.clk->advance(std::chrono::hours(24 * 11));
   nodes_seen_now(c);
   c.app->run_jobs_now();
+  // Released: the ports wait for the agents' confirmation.
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM allocations WHERE rental_id = " + rental + " AND state = 'released' AND "
+                    "released_at IS NULL") == "3");
+  agents_report(c);
   REQUIRE(c.db.scalar("SELECT COUNT(*) FROM allocations WHERE rental_id = " + rental + " AND released_at IS NOT NULL") ==
           "3");
 
