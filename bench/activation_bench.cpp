@@ -30,6 +30,7 @@
 
 #include "shared/tls/x509.hpp"
 #include "tests/integration/fleet/fleet_support.hpp"
+#include "tests/integration/rentals/rental_support.hpp"
 #include "tests/support/api_helpers.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_env.hpp"
@@ -98,16 +99,6 @@ bench_node add_node(fleet_controller& fc, const std::string& ip, const std::stri
   return n;
 }
 
-// Removes the nodes' containers however the benchmark ends.
-struct container_cleanup {
-  std::vector<std::int64_t> nodes;
-  ~container_cleanup() {
-    for (auto id : nodes) {
-      remove_node_containers(id);
-    }
-  }
-};
-
 // A verified customer signed in with their own client address (sign-up is not measured; the address is marked
 // verified in SQL, as the commerce benchmark does).
 std::unique_ptr<browser> make_customer(fleet_controller& fc, int index) {
@@ -119,23 +110,6 @@ std::unique_ptr<browser> make_customer(fleet_controller& fc, int index) {
   fc.c.db.execute("UPDATE users SET email_verified_at = NOW(6) WHERE email = '" + email + "'");
   REQUIRE(b->post("/api/v1/auth/login", creds).status == 200);
   return b;
-}
-
-std::vector<std::string> serials(fleet_controller& fc, int count) {
-  auto plan = fc.admin.post("/api/v1/admin/plans", R"({"name":")" + unique_name("act") +
-                                                       R"(","duration_days":30,"traffic_quota_bytes":0,)"
-                                                       R"("device_limit":5,"price_cents":990})");
-  REQUIRE_MESSAGE(plan.status == 201, plan.body);
-  auto batch = fc.admin.post("/api/v1/admin/serials/batches",
-                             "{\"plan_id\":" + std::to_string(json_of(plan).at("id").as_int64()) +
-                                 ",\"count\":" + std::to_string(count) + "}");
-  REQUIRE_MESSAGE(batch.status == 201, batch.body);
-  std::vector<std::string> out;
-  auto answer = json_of(batch);
-  for (const auto& c : answer.at("codes").as_array()) {
-    out.emplace_back(c.as_string());
-  }
-  return out;
 }
 
 // GET /derp/probe over TLS in this process, as a DERP client's prober does: the status and the served leaf's
@@ -385,7 +359,7 @@ TEST_CASE("bench: redemption to three derpers answering /derp/probe") {
   const auto poll = std::chrono::milliseconds(env_int("DERPMGR_BENCH_POLL_MS", 10));
 
   fleet_controller fc;
-  container_cleanup cleanup;
+  rentals::cleanup cleanup;
   std::random_device rd;
   std::mt19937 rng(rd());
   const int first_ip = 100 + static_cast<int>(rd() % 97);
@@ -401,7 +375,7 @@ TEST_CASE("bench: redemption to three derpers answering /derp/probe") {
   for (const auto& n : nodes) {
     node_by_id[n.id] = &n;
   }
-  auto codes = serials(fc, activations);
+  auto codes = rentals::serials(fc, activations);
   auto conn = fc.c.db.connect();
   report("activation: controller in process (placement job every 2 s on a 1 s scheduler tick; fleet hub refresh "
          "1 s; agent session writer wakes every 1 s), 3 nodes on 127.0.0." + std::to_string(first_ip) + "-" +
