@@ -20,7 +20,6 @@ namespace derpmgr::controller::alerts {
 namespace {
 
 using db::prepare;
-using db::time_or_none;
 using results = std::unique_ptr<sql::ResultSet>;
 
 // "2026-11-28 17:59 UTC"
@@ -33,18 +32,10 @@ std::string minutes_utc(time_point t) {
 condition_scan fleet_alerts::offline_nodes(sql::Connection& conn, const fleet::liveness_policy& liveness,
                                            time_point now) {
   condition_scan scan{"node_offline", "node", {}, {}};
-  auto ps = prepare(conn,
-                    "SELECT id, name, region, enrolled_at, session_replica, last_seen_at FROM nodes "
-                    "WHERE deleted_at IS NULL AND enrolled_at IS NOT NULL");
-  results rs(ps->executeQuery());
-  while (rs->next()) {
-    fleet::node_row n;
-    n.id = rs->getUInt64(1);
-    n.settings.name = rs->getString(2);
-    n.settings.region = rs->getString(3);
-    n.enrolled_at = time_or_none(*rs, 4);
-    n.session_replica = rs->isNull(5) ? std::string() : std::string(rs->getString(5));
-    n.last_seen_at = time_or_none(*rs, 6);
+  for (const auto& n : fleet::node_repository::list(conn)) {
+    if (!n.enrolled_at) {
+      continue;
+    }
     switch (liveness.of(n, now)) {
       case fleet::node_liveness::offline:
         scan.holding.push_back(new_alert{{scan.kind, scan.subject_type, n.id},

@@ -4,6 +4,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,13 +19,6 @@ namespace {
 
 using db::prepare;
 using results = std::unique_ptr<sql::ResultSet>;
-
-std::optional<time_point> time_or_none(sql::ResultSet& rs, int index) {
-  if (rs.isNull(index)) {
-    return std::nullopt;
-  }
-  return parse_sql_datetime(std::string(rs.getString(index)));
-}
 
 std::map<std::uint64_t, std::int64_t> live_allocations_by_node(sql::Connection& conn) {
   auto ps = prepare(conn, "SELECT node_id, COUNT(*) FROM allocations WHERE released_at IS NULL GROUP BY node_id");
@@ -45,19 +39,11 @@ double region_figures::capacity_used() const {
 std::vector<region_figures> region_summary::load(sql::Connection& conn, const liveness_policy& liveness,
                                                  time_point now) {
   auto per_node = live_allocations_by_node(conn);
-  auto ps = prepare(conn,
-                    "SELECT id, name, region, enrolled_at, session_replica, last_seen_at, capacity, draining "
-                    "FROM nodes WHERE deleted_at IS NULL ORDER BY region, id");
-  results rs(ps->executeQuery());
+  auto nodes = node_repository::list(conn);
+  std::stable_sort(nodes.begin(), nodes.end(),
+                   [](const node_row& a, const node_row& b) { return a.settings.region < b.settings.region; });
   std::vector<region_figures> out;
-  while (rs->next()) {
-    node_row n;
-    n.id = rs->getUInt64(1);
-    n.settings.name = rs->getString(2);
-    n.settings.region = rs->getString(3);
-    n.enrolled_at = time_or_none(*rs, 4);
-    n.session_replica = rs->isNull(5) ? std::string() : std::string(rs->getString(5));
-    n.last_seen_at = time_or_none(*rs, 6);
+  for (const auto& n : nodes) {
     if (out.empty() || out.back().region != n.settings.region) {
       out.push_back(region_figures{n.settings.region, {}, 0, 0, 0, 0, 0, 0});
     }
@@ -67,8 +53,8 @@ std::vector<region_figures> region_summary::load(sql::Connection& conn, const li
                      n.settings.name,
                      to_string(state),
                      state == node_liveness::online,
-                     rs->getBoolean(8),
-                     rs->getInt64(7),
+                     n.draining,
+                     n.settings.capacity,
                      per_node[n.id]};
     r.online += node.online ? 1 : 0;
     r.allocations += node.allocations;
