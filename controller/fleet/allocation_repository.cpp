@@ -308,11 +308,21 @@ std::optional<allocation_row> allocation_repository::by_id(sql::Connection& conn
 }
 
 std::vector<allocation_row> allocation_repository::list_live(sql::Connection& conn,
-                                                             std::optional<std::uint64_t> node_id) {
+                                                             std::optional<std::uint64_t> node_id,
+                                                             std::optional<std::uint64_t> rental_id,
+                                                             const std::string& state) {
   auto ps = prepare(conn, std::string("SELECT ") + columns + " FROM allocations WHERE released_at IS NULL" +
-                              (node_id ? " AND node_id = ?" : "") + " ORDER BY id");
+                              (node_id ? " AND node_id = ?" : "") + (rental_id ? " AND rental_id = ?" : "") +
+                              (state.empty() ? "" : " AND state = ?") + " ORDER BY id");
+  int index = 0;
   if (node_id) {
-    ps->setUInt64(1, *node_id);
+    ps->setUInt64(++index, *node_id);
+  }
+  if (rental_id) {
+    ps->setUInt64(++index, *rental_id);
+  }
+  if (!state.empty()) {
+    ps->setString(++index, state);
   }
   std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
   std::vector<allocation_row> out;

@@ -99,8 +99,11 @@ class allocation_repository {
   static void set_rental_state(sql::Connection& conn, std::uint64_t rental_id, const std::string& from,
                                const std::string& to, time_point now);
   static std::optional<allocation_row> by_id(sql::Connection& conn, std::uint64_t id);
-  // Live allocations (port not yet freed, including released ones awaiting their agent), of one node when set.
-  static std::vector<allocation_row> list_live(sql::Connection& conn, std::optional<std::uint64_t> node_id);
+  // Live allocations (port not yet freed, including released ones awaiting their agent), narrowed to one node, one
+  // rental and one state when those are given.
+  static std::vector<allocation_row> list_live(sql::Connection& conn, std::optional<std::uint64_t> node_id,
+                                               std::optional<std::uint64_t> rental_id = std::nullopt,
+                                               const std::string& state = {});
   // Live allocations on the node (any state), for deciding whether it can change address or be deleted.
   static std::int64_t live_count(sql::Connection& conn, std::uint64_t node_id);
 

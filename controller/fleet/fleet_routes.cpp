@@ -359,15 +359,27 @@ auto mapping_allocation_errors(F&& f) {
   }
 }
 
+// GET /admin/allocations[?node_id=&rental_id=&state=]: live allocations (released ones stay listed, state
+// "released", until their agent confirms the container is gone).
 net::awaitable<http::response> list_allocations(app_services* s, http::request req, auth::principal) {
   auto query = http::parse_query(req.query);
-  auto node = http::int_param(query, "node_id", 1, INT64_MAX);
   std::optional<std::uint64_t> node_id;
-  if (node) {
+  if (auto node = http::int_param(query, "node_id", 1, INT64_MAX)) {
     node_id = static_cast<std::uint64_t>(*node);
   }
-  auto unit = [node_id](sql::Connection& conn) {
-    auto rows = allocation_repository::list_live(conn, node_id);
+  std::optional<std::uint64_t> rental_id;
+  if (auto rental = http::int_param(query, "rental_id", 1, INT64_MAX)) {
+    rental_id = static_cast<std::uint64_t>(*rental);
+  }
+  std::string state;
+  if (auto it = query.find("state"); it != query.end()) {
+    state = it->second;
+    if (state != "running" && state != "reserved" && state != "released") {
+      throw api_error(400, "invalid_field", "state must be running, reserved or released", "state");
+    }
+  }
+  auto unit = [node_id, rental_id, state](sql::Connection& conn) {
+    auto rows = allocation_repository::list_live(conn, node_id, rental_id, state);
     for (auto& a : rows) {
       a.allowed_keys = allocation_repository::by_id(conn, a.id)->allowed_keys;
     }

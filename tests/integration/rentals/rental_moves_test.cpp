@@ -111,6 +111,16 @@ TEST_CASE("preferred regions steer placement, and an admin moves one server to a
   CHECK(wait_for_mail(services::from_env().mail_dir, email, "127.0.0.4:" + std::to_string(port)));
   CHECK(allocations_of(fc, rental).size() == 3);
   CHECK(rental_field(fc, "degraded") == "0");
+  // The admin list narrows to the rental and a state; the freed allocation is no longer listed.
+  auto listed = fc.admin.get("/api/v1/admin/allocations?rental_id=" + rental + "&state=running");
+  REQUIRE(listed.status == 200);
+  auto items = json_of(listed).at("items").as_array();
+  CHECK(items.size() == 3);
+  CHECK(std::none_of(items.begin(), items.end(), [&](const auto& v) { return v.at("node_id").as_int64() == d.id; }));
+  CHECK(json_of(fc.admin.get("/api/v1/admin/allocations?node_id=" + std::to_string(d.id))).at("items").as_array().empty());
+  auto bad_state = fc.admin.get("/api/v1/admin/allocations?state=gone");
+  CHECK(bad_state.status == 400);
+  CHECK(error_field(bad_state) == "state");
   (void)on_a;
   for (auto* n : {&a, &b, &c, &d}) {
     n->agent->terminate();
