@@ -70,6 +70,8 @@ void agent_runtime::start() {
     channel.controller_url = config_.controller_url;
   }
   channel.agent_version = std::string(version);
+  channel.ping_interval = config_.ping_interval;
+  channel.silence_limit = config_.silence_limit;
   channel_ = std::make_unique<controller_channel>(executor_, channel, *this);
   net::co_spawn(executor_, reconcile_loop(this, alive_), net::detached);
   channel_->start();
