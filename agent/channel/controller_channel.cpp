@@ -182,7 +182,8 @@ net::awaitable<void> writer(state_ptr s) {
     s->wake->expires_after(std::chrono::seconds(1));
     co_await s->wake->async_wait(use_tuple);
   }
-  if (ws.is_open()) {
+  // A silent controller would not answer the close handshake either: drop the connection and dial again.
+  if (ws.is_open() && s->close_reason != "controller silent") {
     websocket::close_reason why(websocket::close_code::normal, s->close_reason);
     co_await ws.async_close(why, use_tuple);
   }
