@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -11,6 +12,8 @@ namespace derpmgr::agent {
 // The agent's settings (DESIGN §7), resolved from defaults, the TOML file and DERPMGR_* variables.
 struct agent_config {
   std::string controller_url;
+  std::chrono::seconds ping_interval{15};  // the channel pings the controller this often
+  std::chrono::seconds silence_limit{45};  // and reconnects when nothing, not even a pong, came for this long
   std::filesystem::path state_dir;
   std::string docker_socket;
   std::string admission_listen;

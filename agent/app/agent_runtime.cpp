@@ -1,5 +1,6 @@
 #include "agent/app/agent_runtime.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -70,6 +71,8 @@ void agent_runtime::start() {
     channel.controller_url = config_.controller_url;
   }
   channel.agent_version = std::string(version);
+  channel.ping_interval = config_.ping_interval;
+  channel.silence_limit = config_.silence_limit;
   channel_ = std::make_unique<controller_channel>(executor_, channel, *this);
   net::co_spawn(executor_, reconcile_loop(this, alive_), net::detached);
   channel_->start();
@@ -132,6 +135,9 @@ net::awaitable<void> agent_runtime::reconcile_loop(agent_runtime* self, std::sha
         self->channel_->nudge();
       }
     }
+    // A pass allocates and frees the engine's container listing and its parse; glibc keeps freed pages in the heap
+    // unless asked, and the agent is held to a small resident size on its host (bench/README.md).
+    ::malloc_trim(0);
     self->wake_.expires_after(self->options_.reconcile_interval);
     co_await self->wake_.async_wait(use_tuple);
   }

@@ -20,7 +20,7 @@ namespace derpmgr::agent {
 struct runtime_options {
   std::chrono::milliseconds reconcile_interval{5000};
   std::vector<std::string> command_prefix;  // see layout_options (tests with a plain busybox image)
-  channel_options channel;                  // state_dir, controller_url and agent_version are filled in
+  channel_options channel;  // state_dir, controller_url, agent_version and the ping settings come from the config
 };
 
 // One running agent: the persisted desired state, the admission endpoint answering from it, the reconciler

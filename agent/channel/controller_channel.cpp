@@ -182,7 +182,8 @@ net::awaitable<void> writer(state_ptr s) {
     s->wake->expires_after(std::chrono::seconds(1));
     co_await s->wake->async_wait(use_tuple);
   }
-  if (ws.is_open()) {
+  // A silent controller would not answer the close handshake either: drop the connection and dial again.
+  if (ws.is_open() && s->close_reason != "controller silent") {
     websocket::close_reason why(websocket::close_code::normal, s->close_reason);
     co_await ws.async_close(why, use_tuple);
   }
@@ -306,7 +307,9 @@ net::awaitable<bool> session(state_ptr s) {
     s->last_heard = steady::now();
     try {
       auto f = protocol::parse_frame(beast::buffers_to_string(buffer.data()));
+      // A snapshot of 100 allocations is over 100 KiB; the buffer would keep that size for the whole session.
       buffer.consume(buffer.size());
+      buffer.shrink_to_fit();
       handle_frame(*s, f);
     } catch (const protocol::protocol_error& e) {
       s->close_reason = std::string("malformed frame: ") + e.what();

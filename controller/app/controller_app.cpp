@@ -280,6 +280,8 @@ void controller_app::start() {
   agent_options.handshake_burst = static_cast<double>(cfg.agents_handshake_burst);
   agent_options.per_ip_per_second = agent_options.handshakes_per_second;
   agent_options.per_ip_burst = agent_options.handshake_burst;
+  agent_options.ping_interval = std::chrono::seconds(cfg.agents_ping_interval_seconds);
+  agent_options.silence_limit = std::chrono::seconds(cfg.agents_silence_limit_seconds);
   agent_options.profile = fleet::container_profile{cfg.derper_image, cfg.derper_memory_limit_mb * 1024 * 1024,
                                                    cfg.derper_pids_limit};
   s.agents = std::make_unique<fleet::agent_listener>(s.ioc, agent_options, *s.agent_ca, *s.hub, *s.services);

@@ -28,6 +28,8 @@ const std::vector<config_key>& schema() {
       {"agents", "handshakes_per_second", t::integer, std::int64_t{100}},
       {"agents", "handshake_burst", t::integer, std::int64_t{200}},
       {"agents", "restart_grace_seconds", t::integer, std::int64_t{120}},
+      {"agents", "ping_interval_seconds", t::integer, std::int64_t{15}},
+      {"agents", "silence_limit_seconds", t::integer, std::int64_t{45}},
       {"rentals", "release_grace_hours", t::integer, std::int64_t{0}},
       {"rentals", "reservation_days", t::integer, std::int64_t{7}},
       {"rentals", "replace_after_offline_hours", t::integer, std::int64_t{24}},
@@ -86,6 +88,8 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.agents_handshakes_per_second = v.get_int("agents", "handshakes_per_second");
   c.agents_handshake_burst = v.get_int("agents", "handshake_burst");
   c.agents_restart_grace_seconds = v.get_int("agents", "restart_grace_seconds");
+  c.agents_ping_interval_seconds = v.get_int("agents", "ping_interval_seconds");
+  c.agents_silence_limit_seconds = v.get_int("agents", "silence_limit_seconds");
   c.derper_image = v.get_string("derper", "image");
   c.rentals_release_grace_hours = v.get_int("rentals", "release_grace_hours");
   c.rentals_reservation_days = v.get_int("rentals", "reservation_days");
@@ -129,6 +133,13 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   check_range("[agents] handshakes_per_second", c.agents_handshakes_per_second, 1, 100000);
   check_range("[agents] handshake_burst", c.agents_handshake_burst, 1, 100000);
   check_range("[agents] restart_grace_seconds", c.agents_restart_grace_seconds, 0, 3600);
+  // The session records last_seen_at once per ping interval and the fleet view counts a node offline after 45 s
+  // without it, so pings must come more often than that.
+  check_range("[agents] ping_interval_seconds", c.agents_ping_interval_seconds, 1, 30);
+  check_range("[agents] silence_limit_seconds", c.agents_silence_limit_seconds, 2, 3600);
+  if (c.agents_silence_limit_seconds <= c.agents_ping_interval_seconds) {
+    throw config_error("[agents] silence_limit_seconds must be longer than ping_interval_seconds");
+  }
   check_range("[rentals] release_grace_hours", c.rentals_release_grace_hours, 0, 24 * 365);
   check_range("[rentals] replace_after_offline_hours", c.rentals_replace_after_offline_hours, 0, 24 * 365);
   check_range("[rentals] reservation_days", c.rentals_reservation_days, 0, 365);

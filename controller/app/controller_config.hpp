@@ -28,6 +28,8 @@ struct controller_config {
   std::int64_t agents_handshakes_per_second = 100;
   std::int64_t agents_handshake_burst = 200;
   std::int64_t agents_restart_grace_seconds = 120;
+  std::int64_t agents_ping_interval_seconds = 15;  // the controller pings each agent this often
+  std::int64_t agents_silence_limit_seconds = 45;  // and drops a session that sent nothing, not even a pong, this long
   std::string derper_image;
   std::int64_t rentals_release_grace_hours = 0;
   std::int64_t rentals_reservation_days = 7;

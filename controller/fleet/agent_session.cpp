@@ -249,7 +249,9 @@ net::awaitable<void> agent_session::writer(std::shared_ptr<agent_session> self) 
       co_await ws.async_write(net::buffer(text), use_tuple);
     }
     auto code = reason == "agent gone" ? websocket::close_code::normal : websocket::close_code::policy_error;
-    if (ws.is_open()) {
+    // A silent agent would not answer the close handshake either; waiting for it would only keep the session
+    // (and the node's online mark) for another handshake timeout.
+    if (ws.is_open() && reason != "agent silent") {
       websocket::close_reason why(code, reason);
       co_await ws.async_close(why, use_tuple);
     }

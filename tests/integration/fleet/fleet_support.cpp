@@ -68,8 +68,14 @@ void randomize_ids(controller_fixture& c) {
 
 }  // namespace
 
-fleet_controller::fleet_controller()
-    : c("fleet", [](controller::controller_config& cfg) { cfg.derper_image = services::from_env().derper_image; }),
+fleet_controller::fleet_controller() : fleet_controller([](controller::controller_config&) {}) {}
+
+fleet_controller::fleet_controller(const std::function<void(controller::controller_config&)>& adjust)
+    : c("fleet",
+        [&adjust](controller::controller_config& cfg) {
+          cfg.derper_image = services::from_env().derper_image;
+          adjust(cfg);
+        }),
       admin(c.base_url(), test_origin) {
   randomize_ids(c);
   sign_in_admin(c, admin, "owner");
@@ -116,7 +122,7 @@ json::object fleet_controller::node(std::int64_t node_id) {
   return json_of(r);
 }
 
-agent_process::agent_process(const std::string& name)
+agent_process::agent_process(const std::string& name, const std::string& extra_config)
     : state_(fs::temp_directory_path() / ("derpmgr-agent-" + name + "-" + random_hex(4))),
       admission_port_(free_port()) {
   fs::create_directories(state_);
@@ -125,7 +131,8 @@ agent_process::agent_process(const std::string& name)
   cfg << "[state]\ndir = \"" << state_.string() << "\"\n"
       << "[docker]\nsocket = \"" << env.docker_socket << "\"\n"
       << "[admission]\nlisten = \"127.0.0.1:" << admission_port_ << "\"\n"
-      << "[log]\nlevel = \"debug\"\n";
+      << "[log]\nlevel = \"debug\"\n"
+      << extra_config;
 }
 
 agent_process::~agent_process() {

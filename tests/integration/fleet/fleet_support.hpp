@@ -36,6 +36,8 @@ struct fleet_controller {
   browser admin;
 
   fleet_controller();
+  // One whose configuration `adjust` may change before it starts.
+  explicit fleet_controller(const std::function<void(controller::controller_config&)>& adjust);
   // Another replica on `first`'s database, CA and master key.
   explicit fleet_controller(fleet_controller& first, const std::string& agents_listen = "127.0.0.1:0");
 
@@ -48,7 +50,8 @@ struct fleet_controller {
 // A derpmgr-agent process with its own state folder, config and admission port.
 class agent_process {
  public:
-  explicit agent_process(const std::string& name);
+  // `extra_config` is appended to the agent's TOML file (sections the helper does not write itself).
+  explicit agent_process(const std::string& name, const std::string& extra_config = "");
   ~agent_process();
   agent_process(const agent_process&) = delete;
   agent_process& operator=(const agent_process&) = delete;

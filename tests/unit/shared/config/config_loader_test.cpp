@@ -126,3 +126,19 @@ TEST_CASE("expiry reminder days are configurable and checked") {
         doctest::Contains("[rentals] reminder_days"), config_error);
   }
 }
+
+TEST_CASE("the agent channel's ping interval and silence limit default to 15 s and 45 s and are checked") {
+  auto defaults = controller::controller_config::load(std::nullopt, env_of({}));
+  CHECK(defaults.agents_ping_interval_seconds == 15);
+  CHECK(defaults.agents_silence_limit_seconds == 45);
+  temp_toml f("[agents]\nping_interval_seconds = 1\nsilence_limit_seconds = 3\n");
+  auto set = controller::controller_config::load(f.path, env_of({}));
+  CHECK(set.agents_ping_interval_seconds == 1);
+  CHECK(set.agents_silence_limit_seconds == 3);
+  CHECK_THROWS_WITH_AS(
+      controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_AGENTS_PING_INTERVAL_SECONDS", "0"}})),
+      doctest::Contains("[agents] ping_interval_seconds"), config_error);
+  CHECK_THROWS_WITH_AS(
+      controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_AGENTS_SILENCE_LIMIT_SECONDS", "15"}})),
+      "[agents] silence_limit_seconds must be longer than ping_interval_seconds", config_error);
+}
