@@ -67,6 +67,10 @@ struct app_services {
   std::function<void()> wake_mailer;  // send promptly after a commit that enqueued mail
   const certificate_authority* agent_ca;  // null when no CA is set up (command-line tools)
   time_point started_at;                  // when this controller started (fleet liveness grace)
+  // Both from any thread, after the commit: a rental may need servers now (runs the placement job soon), and a
+  // node's desired state changed (this replica re-reads node generations and wakes its agent sessions).
+  std::function<void()> wake_placement = [] {};
+  std::function<void()> wake_fleet = [] {};
 };
 
 }  // namespace derpmgr::controller

@@ -3,9 +3,11 @@
 #include <cppconn/connection.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <string_view>
 #include <thread>
 
 #include "controller/accounts/customer_auth_routes.hpp"
@@ -62,6 +64,10 @@
 namespace derpmgr::controller {
 
 namespace {
+
+// Placement runs every [rentals] placement_interval_seconds, and at once when a purchase asks for it
+// (app_services::wake_placement).
+constexpr std::string_view placement_job = "rental_placement";
 
 std::string origin_of(const std::string& url) {
   auto scheme_end = url.find("://");
@@ -206,7 +212,17 @@ void controller_app::prepare() {
           state->mail_worker->wake();
         }
       },
-      nullptr, s.clk->now()});
+      nullptr, s.clk->now(),
+      [state]() {
+        if (state->jobs) {
+          state->jobs->run_soon(std::string(placement_job));
+        }
+      },
+      [state]() {
+        if (state->hub) {
+          state->hub->refresh_soon();
+        }
+      }});
   s.prepared = true;
 }
 
@@ -298,18 +314,37 @@ void controller_app::start() {
   lifecycle.reservation_days = static_cast<int>(cfg.rentals_reservation_days);
   lifecycle.replace_after_offline = std::chrono::hours(cfg.rentals_replace_after_offline_hours);
   lifecycle.reminder_days = cfg.rentals_reminder_days;
-  s.jobs->add("rental_placement", std::chrono::seconds(2), [svc, lifecycle](sql::Connection& conn, time_point now) {
-    auto changed = rentals::rental_lifecycle::place(conn, *svc, now, lifecycle);
-    changed += rentals::rental_lifecycle::finish_moves(conn, *svc, now);
-    rentals::rental_lifecycle::finish_deletions(conn, *svc, now, lifecycle);
-    if (changed > 0) {
-      svc->wake_mailer();
-    }
-  });
-  s.jobs->add("rental_expiry", std::chrono::seconds(30), [lifecycle](sql::Connection& conn, time_point now) {
-    rentals::rental_lifecycle::expire(conn, now, lifecycle);
-    rentals::rental_lifecycle::release_reservations(conn, now, lifecycle);
-  });
+  // What a job run changed, read by its after-commit hook: agents hear of it at once, not at the next refresh.
+  auto placed = std::make_shared<std::atomic<int>>(0);
+  s.jobs->add(
+      std::string(placement_job), std::chrono::seconds(cfg.rentals_placement_interval_seconds),
+      [svc, lifecycle, placed](sql::Connection& conn, time_point now) {
+        auto changed = rentals::rental_lifecycle::place(conn, *svc, now, lifecycle);
+        changed += rentals::rental_lifecycle::finish_moves(conn, *svc, now);
+        auto deleted = rentals::rental_lifecycle::finish_deletions(conn, *svc, now, lifecycle);
+        placed->store(changed + deleted);
+        if (changed > 0) {
+          svc->wake_mailer();
+        }
+      },
+      [svc, placed] {
+        if (placed->exchange(0) > 0) {
+          svc->wake_fleet();
+        }
+      });
+  auto expired = std::make_shared<std::atomic<int>>(0);
+  s.jobs->add(
+      "rental_expiry", std::chrono::seconds(30),
+      [lifecycle, expired](sql::Connection& conn, time_point now) {
+        auto changed = rentals::rental_lifecycle::expire(conn, now, lifecycle);
+        changed += rentals::rental_lifecycle::release_reservations(conn, now, lifecycle);
+        expired->store(changed);
+      },
+      [svc, expired] {
+        if (expired->exchange(0) > 0) {
+          svc->wake_fleet();
+        }
+      });
   s.jobs->add("rental_reminders", std::chrono::minutes(5), [svc, lifecycle](sql::Connection& conn, time_point now) {
     if (rentals::rental_lifecycle::send_reminders(conn, *svc, now, lifecycle) > 0) {
       svc->wake_mailer();

@@ -34,6 +34,7 @@ const std::vector<config_key>& schema() {
       {"rentals", "reservation_days", t::integer, std::int64_t{7}},
       {"rentals", "replace_after_offline_hours", t::integer, std::int64_t{24}},
       {"rentals", "reminder_days", t::string_list, std::vector<std::string>{"7", "3", "1"}},
+      {"rentals", "placement_interval_seconds", t::integer, std::int64_t{2}},
       {"derper", "image", t::string, std::string{"derpmgr/derper:latest"}},
       {"derper", "memory_limit_mb", t::integer, std::int64_t{256}},
       {"derper", "pids_limit", t::integer, std::int64_t{256}},
@@ -94,6 +95,7 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   c.rentals_release_grace_hours = v.get_int("rentals", "release_grace_hours");
   c.rentals_reservation_days = v.get_int("rentals", "reservation_days");
   c.rentals_replace_after_offline_hours = v.get_int("rentals", "replace_after_offline_hours");
+  c.rentals_placement_interval_seconds = v.get_int("rentals", "placement_interval_seconds");
   c.rentals_reminder_days.clear();
   for (const auto& day : v.get_list("rentals", "reminder_days")) {
     std::size_t used = 0;
@@ -143,6 +145,7 @@ controller_config controller_config::load(const std::optional<std::filesystem::p
   check_range("[rentals] release_grace_hours", c.rentals_release_grace_hours, 0, 24 * 365);
   check_range("[rentals] replace_after_offline_hours", c.rentals_replace_after_offline_hours, 0, 24 * 365);
   check_range("[rentals] reservation_days", c.rentals_reservation_days, 0, 365);
+  check_range("[rentals] placement_interval_seconds", c.rentals_placement_interval_seconds, 1, 3600);
   check_range("[derper] memory_limit_mb", c.derper_memory_limit_mb, 16, 65536);
   check_range("[derper] pids_limit", c.derper_pids_limit, 16, 65536);
   if (c.derper_image.empty()) {

@@ -35,6 +35,7 @@ struct controller_config {
   std::int64_t rentals_reservation_days = 7;
   std::int64_t rentals_replace_after_offline_hours = 24;
   std::vector<int> rentals_reminder_days{7, 3, 1};  // expiry reminders, days before
+  std::int64_t rentals_placement_interval_seconds = 2;  // and at once after a purchase on this replica
   std::int64_t derper_memory_limit_mb = 256;
   std::int64_t derper_pids_limit = 256;
   std::string metrics_listen;

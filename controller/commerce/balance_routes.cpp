@@ -114,6 +114,7 @@ net::awaitable<http::response> renew_from_balance(app_services* s, http::request
     return bought;
   };
   auto bought = co_await s->pool.transact(std::move(unit));
+  s->wake_placement();  // a new rental, or one renewed after it expired, needs its servers
   co_return http::response::json(200, json::serialize(json::object{{"order", bought.order_number},
                                                                    {"kind", bought.kind},
                                                                    {"rental_id", bought.rental_id},

@@ -160,6 +160,7 @@ net::awaitable<http::response> redeem(app_services* s, http::request req, auth::
   switch (result.outcome) {
     case redeem_outcome::redeemed:
       auth::clear_attempts(*s, "redeem", std::to_string(user_id));
+      s->wake_placement();  // a new rental, or one renewed after it expired, needs its servers
       co_return http::response::json(200, json::serialize(json::object{{"order", result.order_number},
                                                                        {"kind", result.kind},
                                                                        {"rental_id", result.rental_id},

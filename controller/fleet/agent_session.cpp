@@ -56,13 +56,23 @@ void agent_session::close_soon(std::string reason) {
     if (self->close_reason_.empty()) {
       self->close_reason_ = std::move(reason);
     }
-    self->wake_.cancel();
+    self->nudge();
   });
+}
+
+void agent_session::wake() {
+  auto self = shared_from_this();
+  net::post(ws_.get_executor(), [self] { self->nudge(); });
+}
+
+void agent_session::nudge() {
+  nudged_ = true;
+  wake_.cancel();
 }
 
 void agent_session::queue(std::string frame) {
   outbox_.push_back(std::move(frame));
-  wake_.cancel();
+  nudge();
 }
 
 net::awaitable<void> agent_session::run(std::shared_ptr<agent_session> self, upgrade_request upgrade) {
@@ -146,7 +156,7 @@ net::awaitable<void> agent_session::run(std::shared_ptr<agent_session> self, upg
   }
   if (self->close_reason_.empty()) {
     self->close_reason_ = "agent gone";
-    self->wake_.cancel();
+    self->nudge();
   }
   while (!self->writer_done_) {
     net::steady_timer pause(ws.get_executor(), std::chrono::milliseconds(20));
@@ -167,7 +177,7 @@ net::awaitable<void> agent_session::handle(std::shared_ptr<agent_session> self, 
     co_await s.pool.run(std::move(unit));
   } else if (f.type == "snapshot_request") {
     self->snapshot_wanted_ = true;
-    self->wake_.cancel();
+    self->nudge();
   } else if (f.type == "renew") {
     auto csr = protocol::renew_from(f.body).csr_pem;
     auto now = s.clk.now();
@@ -236,8 +246,11 @@ net::awaitable<void> agent_session::writer(std::shared_ptr<agent_session> self) 
         last_seen_write = now;
         co_await record_seen(self);
       }
-      self->wake_.expires_after(std::chrono::seconds(1));
-      co_await self->wake_.async_wait(use_tuple);
+      if (!self->nudged_) {
+        self->wake_.expires_after(std::chrono::seconds(1));
+        co_await self->wake_.async_wait(use_tuple);
+      }
+      self->nudged_ = false;
     }
     auto reason = self->close_reason_;
     if (reason == fleet_hub::node_deleted && ws.is_open()) {

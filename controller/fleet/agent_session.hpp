@@ -48,6 +48,7 @@ class agent_session : public live_session, public std::enable_shared_from_this<a
   // Accepts the WebSocket upgrade and runs the session until either side ends it.
   static net::awaitable<void> run(std::shared_ptr<agent_session> self, upgrade_request upgrade);
   void close_soon(std::string reason) override;
+  void wake() override;
 
  private:
   static net::awaitable<void> writer(std::shared_ptr<agent_session> self);
@@ -57,6 +58,8 @@ class agent_session : public live_session, public std::enable_shared_from_this<a
   static net::awaitable<void> record_seen(std::shared_ptr<agent_session> self);
   static net::awaitable<void> record_end(std::shared_ptr<agent_session> self);
   void queue(std::string frame);
+  // On the strand: the writer takes another turn at once (also when it is busy rather than waiting).
+  void nudge();
 
   agent_websocket ws_;
   const session_context& ctx_;
@@ -66,6 +69,7 @@ class agent_session : public live_session, public std::enable_shared_from_this<a
   std::deque<std::string> outbox_;
   protocol::desired_state sent_;
   bool snapshot_wanted_ = false;
+  bool nudged_ = false;
   bool writer_done_ = false;
   std::string close_reason_;
   std::chrono::steady_clock::time_point last_heard_;

@@ -5,17 +5,15 @@
 #include <cppconn/resultset.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <vector>
 
 #include "controller/db/connection_pool.hpp"
 #include "controller/db/statements.hpp"
 #include "shared/clock/clock.hpp"
+#include "shared/net/wakeable_loop.hpp"
 #include "shared/version.hpp"
 
 namespace derpmgr::controller::fleet {
@@ -57,17 +55,24 @@ void heartbeat(sql::Connection& conn, const std::string& replica, time_point now
 
 fleet_hub::fleet_hub(boost::asio::io_context& ioc, db::connection_pool& pool, const clock& clk,
                      std::string replica_id, std::chrono::milliseconds refresh_interval)
-    : ioc_(ioc), pool_(pool), clk_(clk), replica_id_(std::move(replica_id)), interval_(refresh_interval) {}
+    : ioc_(ioc),
+      pool_(pool),
+      clk_(clk),
+      replica_id_(std::move(replica_id)),
+      interval_(refresh_interval),
+      waker_(std::make_shared<wakeable_loop>(ioc)) {}
 
 fleet_hub::~fleet_hub() { stop(); }
 
 void fleet_hub::start() {
   refresh_now();
-  *running_ = true;
-  net::co_spawn(ioc_, refresh_loop(this), net::detached);
+  waker_->start();
+  net::co_spawn(waker_->strand(), refresh_loop(this, waker_), net::detached);
 }
 
-void fleet_hub::stop() { *running_ = false; }
+void fleet_hub::stop() { waker_->stop(); }
+
+void fleet_hub::refresh_soon() { waker_->wake(); }
 
 void fleet_hub::refresh_now() {
   std::vector<loaded_node> rows;
@@ -86,18 +91,16 @@ void fleet_hub::refresh_now() {
   install(std::move(fresh));
 }
 
-net::awaitable<void> fleet_hub::refresh_loop(fleet_hub* hub) {
-  auto running = hub->running_;
-  net::steady_timer timer(co_await net::this_coro::executor);
+net::awaitable<void> fleet_hub::refresh_loop(fleet_hub* hub, std::shared_ptr<wakeable_loop> waker) {
   int ticks = 0;
-  while (*running) {
-    timer.expires_after(hub->interval_);
-    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-    if (!*running) {
+  while (waker->running()) {
+    co_await waker->sleep(hub->interval_);
+    if (!waker->running()) {
       break;
     }
-    bool beat = (++ticks % 10) == 0;
     auto now = hub->clk_.now();
+    // The heartbeat about every 10 s, however often refresh_soon() asks for a refresh in between.
+    bool beat = (++ticks % 10) == 0;
     auto replica = hub->replica_id_;
     auto unit = [beat, replica, now](sql::Connection& conn) {
       auto rows = load_nodes(conn);
@@ -131,25 +134,33 @@ void fleet_hub::install(view fresh) {
     }
   }
   std::vector<std::shared_ptr<live_session>> gone;
+  std::vector<std::shared_ptr<live_session>> changed;
   {
     std::lock_guard lock(mutex_);
-    nodes_ = std::move(fresh);
-    by_serial_ = std::move(serials);
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       auto session = it->second.lock();
       if (!session) {
         it = sessions_.erase(it);
         continue;
       }
-      if (!nodes_.contains(it->first)) {
+      auto now_node = fresh.find(it->first);
+      auto before = nodes_.find(it->first);
+      if (now_node == fresh.end()) {
         gone.push_back(std::move(session));
+      } else if (before == nodes_.end() || now_node->second.generation > before->second.generation) {
+        changed.push_back(std::move(session));
       }
       ++it;
     }
+    nodes_ = std::move(fresh);
+    by_serial_ = std::move(serials);
   }
-  // Outside the lock: closing posts work to the session's strand.
+  // Outside the lock: both post work to the session's strand.
   for (auto& s : gone) {
     s->close_soon(std::string(node_deleted));
+  }
+  for (auto& s : changed) {
+    s->wake();
   }
 }
 

@@ -17,6 +17,7 @@ class io_context;
 
 namespace derpmgr {
 class clock;
+class wakeable_loop;
 }
 
 namespace derpmgr::controller::db {
@@ -31,11 +32,14 @@ class live_session {
   virtual ~live_session() = default;
   // Ends the session soon (from any thread) with a close reason the agent sees.
   virtual void close_soon(std::string reason) = 0;
+  // The node's desired generation grew: look at it now rather than at the session's next turn (from any thread).
+  virtual void wake() = 0;
 };
 
 // This replica's view of the fleet, refreshed from MySQL every second: which agent certificate serials are
 // current (the revocation cache the listener checks, never querying inside a handshake), each node's desired
-// generation (so a change committed on any replica reaches the session here), and the sessions held here.
+// generation (so a change committed on any replica reaches the session here), and the sessions held here. A session
+// whose node's generation grew is woken at once; a replica that has just committed a change calls refresh_soon().
 class fleet_hub {
  public:
   // The close reason of a deleted node's session; its agent is sent an empty desired state first.
@@ -65,6 +69,9 @@ class fleet_hub {
   const std::string& replica_id() const { return replica_id_; }
   // Refreshes now (blocking); tests use it to skip the wait.
   void refresh_now();
+  // Refreshes at once instead of at the end of the interval (from any thread, after a commit that changed a
+  // node's desired state), so this replica's sessions deliver the change without waiting for the next turn.
+  void refresh_soon();
   // Makes a certificate just issued here acceptable at once, before the next refresh reads it back.
   void note_certificate(std::uint64_t node_id, const std::string& serial_hex, bool keep_previous);
 
@@ -76,7 +83,7 @@ class fleet_hub {
   };
   using view = std::map<std::uint64_t, node_view>;
 
-  static net::awaitable<void> refresh_loop(fleet_hub* hub);
+  static net::awaitable<void> refresh_loop(fleet_hub* hub, std::shared_ptr<wakeable_loop> waker);
   void install(view fresh);
   void close_revoked(const view& fresh);
 
@@ -89,7 +96,7 @@ class fleet_hub {
   view nodes_;
   std::map<std::string, std::uint64_t> by_serial_;
   std::map<std::uint64_t, std::weak_ptr<live_session>> sessions_;
-  std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
+  std::shared_ptr<wakeable_loop> waker_;
 };
 
 }  // namespace derpmgr::controller::fleet

@@ -216,6 +216,7 @@ net::awaitable<http::response> update_node(app_services* s, http::request req, a
     return std::make_pair(*node_repository::by_id(conn, id), node_repository::allocation_counts_by_node(conn)[id]);
   };
   auto [node, counts] = co_await s->pool.transact(std::move(unit));
+  s->wake_fleet();
   co_return http::response::json(200, json::serialize(node_json(*s, node, counts)));
 }
 
@@ -263,6 +264,7 @@ net::awaitable<http::response> drain_node(app_services* s, http::request req, au
     return std::make_pair(*node_repository::by_id(conn, id), node_repository::allocation_counts_by_node(conn)[id]);
   };
   auto [node, counts] = co_await s->pool.transact(std::move(unit));
+  s->wake_placement();
   co_return http::response::json(200, json::serialize(node_json(*s, node, counts)));
 }
 
@@ -323,6 +325,9 @@ net::awaitable<http::response> delete_node(app_services* s, http::request req, a
     return std::make_pair(*node_repository::by_id(conn, id), node_repository::allocation_counts_by_node(conn)[id]);
   };
   auto draining = co_await s->pool.transact(std::move(unit));
+  // Hand-made servers are released now; the rentals' are re-placed by the placement job.
+  s->wake_fleet();
+  s->wake_placement();
   if (!draining) {
     co_return http::response{204, "application/json", "", {}};
   }
@@ -416,6 +421,7 @@ net::awaitable<http::response> create_allocation(app_services* s, http::request 
     return row;
   };
   auto row = co_await s->pool.transact(std::move(unit));
+  s->wake_fleet();
   co_return http::response::json(201, json::serialize(allocation_json(row)));
 }
 
@@ -433,6 +439,7 @@ net::awaitable<http::response> set_allocation_keys(app_services* s, http::reques
     return *allocation_repository::by_id(conn, id);
   };
   auto row = co_await s->pool.transact(std::move(unit));
+  s->wake_fleet();
   co_return http::response::json(200, json::serialize(allocation_json(row)));
 }
 
@@ -447,6 +454,7 @@ net::awaitable<http::response> release_allocation(app_services* s, http::request
     s->audit(conn, event);
   };
   co_await s->pool.transact(std::move(unit));
+  s->wake_fleet();
   co_return http::response{204, "application/json", "", {}};
 }
 
@@ -474,6 +482,7 @@ net::awaitable<http::response> move_allocation(app_services* s, http::request re
     return row;
   };
   auto row = co_await s->pool.transact(std::move(unit));
+  s->wake_fleet();
   co_return http::response::json(201, json::serialize(allocation_json(row)));
 }
 

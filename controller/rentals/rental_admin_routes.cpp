@@ -171,6 +171,10 @@ net::awaitable<http::response> change(app_services* s, http::request req, auth::
     return load_json(conn, id);
   };
   auto view = co_await s->pool.transact(std::move(unit));
+  s->wake_fleet();
+  if (action == "resume") {
+    s->wake_placement();  // a rental suspended before it had servers gets them now
+  }
   co_return http::response::json(200, json::serialize(view));
 }
 

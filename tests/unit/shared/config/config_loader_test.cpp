@@ -127,6 +127,21 @@ TEST_CASE("expiry reminder days are configurable and checked") {
   }
 }
 
+TEST_CASE("the placement interval defaults to 2 s and is checked") {
+  CHECK(controller::controller_config::load(std::nullopt, env_of({})).rentals_placement_interval_seconds == 2);
+  temp_toml f("[rentals]\nplacement_interval_seconds = 30\n");
+  CHECK(controller::controller_config::load(f.path, env_of({})).rentals_placement_interval_seconds == 30);
+  for (const char* bad : {"0", "3601"}) {
+    CHECK_THROWS_WITH_AS(
+        controller::controller_config::load(std::nullopt,
+                                            env_of({{"DERPMGR_RENTALS_PLACEMENT_INTERVAL_SECONDS", bad}})),
+        doctest::Contains("[rentals] placement_interval_seconds"), config_error);
+  }
+  CHECK_THROWS_WITH_AS(
+      controller::controller_config::load(std::nullopt, env_of({{"DERPMGR_RENTALS_PLACEMENT_INTERVAL_SECONDS", "x"}})),
+      doctest::Contains("DERPMGR_RENTALS_PLACEMENT_INTERVAL_SECONDS"), config_error);
+}
+
 TEST_CASE("the agent channel's ping interval and silence limit default to 15 s and 45 s and are checked") {
   auto defaults = controller::controller_config::load(std::nullopt, env_of({}));
   CHECK(defaults.agents_ping_interval_seconds == 15);
