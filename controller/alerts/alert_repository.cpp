@@ -62,6 +62,18 @@ bool alert_repository::resolve(sql::Connection& conn, const alert_key& key, time
   return ps->executeUpdate() > 0;
 }
 
+bool alert_repository::resolved_since(sql::Connection& conn, const alert_key& key, time_point since) {
+  auto ps = prepare(conn,
+                    "SELECT 1 FROM alerts WHERE subject_type = ? AND subject_id = ? AND kind = ? AND resolved_at >= ? "
+                    "LIMIT 1");
+  ps->setString(1, key.subject_type);
+  ps->setUInt64(2, key.subject_id);
+  ps->setString(3, key.kind);
+  ps->setString(4, format_sql_datetime(since));
+  results rs(ps->executeQuery());
+  return rs->next();
+}
+
 std::set<std::uint64_t> alert_repository::open_subjects(sql::Connection& conn, const std::string& kind,
                                                         const std::string& subject_type) {
   auto ps = prepare(conn, "SELECT subject_id FROM alerts WHERE open_kind = ? AND subject_type = ?");

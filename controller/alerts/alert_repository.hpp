@@ -58,6 +58,8 @@ class alert_repository {
   static std::optional<std::uint64_t> raise(sql::Connection& conn, const new_alert& alert, time_point now);
   // Resolves the open alert for `key`; false when none was open.
   static bool resolve(sql::Connection& conn, const alert_key& key, time_point now);
+  // Whether an alert for `key` was resolved at or after `since`.
+  static bool resolved_since(sql::Connection& conn, const alert_key& key, time_point since);
   // The subjects of `kind` with an open alert.
   static std::set<std::uint64_t> open_subjects(sql::Connection& conn, const std::string& kind,
                                                const std::string& subject_type);

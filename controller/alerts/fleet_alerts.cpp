@@ -75,24 +75,29 @@ condition_scan fleet_alerts::degraded_rentals(sql::Connection& conn) {
 
 int fleet_alerts::check(sql::Connection& conn, const app_services& services, const fleet::liveness_policy& liveness,
                         time_point now) {
-  std::vector<new_alert> raised;
+  std::vector<new_alert> mailed;
+  int count = 0;
   for (const auto& scan : {offline_nodes(conn, liveness, now), degraded_rentals(conn)}) {
     auto changes = plan_alert_changes(scan, alert_repository::open_subjects(conn, scan.kind, scan.subject_type));
     for (const auto& key : changes.resolve) {
       alert_repository::resolve(conn, key, now);
     }
     for (auto& alert : changes.raise) {
+      bool again = alert_repository::resolved_since(conn, alert.key, now - mail_quiet);
       if (alert_repository::raise(conn, alert, now)) {
-        spdlog::warn("alert: {}", alert.message);
-        raised.push_back(std::move(alert));
+        spdlog::warn("alert: {}{}", alert.message, again ? " (again within the hour: not mailed)" : "");
+        ++count;
+        if (!again) {
+          mailed.push_back(std::move(alert));
+        }
       }
     }
   }
-  if (raised.empty()) {
-    return 0;
+  if (mailed.empty()) {
+    return count;
   }
   auto recipients = admins::admin_repository::emails_with_permission(conn, "nodes:write");
-  for (const auto& alert : raised) {
+  for (const auto& alert : mailed) {
     for (const auto& to : recipients) {
       // Admins have no locale of their own yet: English, as for the other admin mail.
       services.enqueue_mail(conn, to, "alert_raised", "en",
@@ -102,7 +107,7 @@ int fleet_alerts::check(sql::Connection& conn, const app_services& services, con
                              {"raised_at", minutes_utc(now)}});
     }
   }
-  return static_cast<int>(raised.size());
+  return count;
 }
 
 }  // namespace derpmgr::controller::alerts

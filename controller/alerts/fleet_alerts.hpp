@@ -25,8 +25,10 @@ class fleet_alerts {
   // Active rentals flagged degraded hold rental_degraded.
   static condition_scan degraded_rentals(sql::Connection& conn);
   // Brings the open alerts in line with both scans, in the caller's transaction (the job's lease row): raises what
-  // holds, resolves what cleared, and emails each newly raised alert to the active admins holding nodes:write.
-  // Returns how many alerts were raised.
+  // holds, resolves what cleared, and emails each newly raised alert to the active admins holding nodes:write --
+  // unless the same alert was resolved less than `mail_quiet` ago: a flapping node is mailed about once, when it
+  // starts, while each return of the condition is still listed. Returns how many alerts were raised.
+  static constexpr auto mail_quiet = std::chrono::hours(1);
   static int check(sql::Connection& conn, const app_services& services, const fleet::liveness_policy& liveness,
                    time_point now);
 };

@@ -35,7 +35,8 @@ void set_online(controller_fixture& c, const std::string& node, bool online) {
 
 }  // namespace
 
-TEST_CASE("an alert open when the controller starts stays open through the restart grace and is not raised twice") {
+TEST_CASE("an alert open when the controller starts stays open through the restart grace and is not raised twice; "
+          "a flapping node is mailed about once an hour") {
   controller_fixture c("alertgrace");
   auto mail_dir = services::from_env().mail_dir;
   auto operator_email = unique_name("ops") + "@example.com";
@@ -68,11 +69,25 @@ TEST_CASE("an alert open when the controller starts stays open through the resta
   c.app->run_jobs_now();
   CHECK(c.db.scalar("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL") == "0");
 
-  // Offline again, past the grace: a new alert, mailed.
+  // Offline again 46 s after it was resolved: a new alert is listed, but a flapping node is not mailed about again
+  // within the hour.
+  auto alert_mail = "SELECT COUNT(*) FROM email_outbox WHERE template = 'alert_raised' AND recipient = '" +
+                    operator_email + "'";
   c.clk->advance(46s);
   c.app->run_jobs_now();
   CHECK(c.db.scalar("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL") == "1");
   CHECK(c.db.scalar("SELECT COUNT(*) FROM alerts") == "2");
+  CHECK(c.db.scalar(alert_mail) == "0");
+
+  // Back, and offline again more than an hour after it was last resolved: a new episode, mailed.
+  set_online(c, node, true);
+  c.app->run_jobs_now();
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL") == "0");
+  c.clk->advance(1h + 46s);
+  c.app->run_jobs_now();
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL") == "1");
+  CHECK(c.db.scalar("SELECT COUNT(*) FROM alerts") == "3");
+  CHECK(c.db.scalar(alert_mail) == "1");
   CHECK(wait_for_mail(mail_dir, operator_email, name));
 }
 
