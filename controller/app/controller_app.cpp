@@ -416,6 +416,10 @@ void controller_app::stop(std::chrono::milliseconds grace) {
     t.join();
   }
   s.threads.clear();
+  // The pool first: a unit of work still running on one of its threads (a scheduled job, a request whose
+  // coroutine will never resume) may use the services, the hub or the keys; its destructor waits for it.
+  s.schema.reset();
+  s.pool.reset();
   s.api.reset();
   s.agents.reset();
   s.hub.reset();
@@ -424,8 +428,6 @@ void controller_app::stop(std::chrono::milliseconds grace) {
   s.mail_worker.reset();
   s.services.reset();
   s.hasher.reset();
-  s.schema.reset();
-  s.pool.reset();
   if (s.started) {
     spdlog::info("derpmgr-controller stopped");
   }
