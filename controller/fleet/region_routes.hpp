@@ -1,11 +1,6 @@
 #pragma once
 
-namespace derpmgr::controller {
-struct app_services;
-namespace http {
-class router;
-}
-}  // namespace derpmgr::controller
+#include "controller/app/app_fwd.hpp"
 
 namespace derpmgr::controller::fleet {
 
