@@ -92,15 +92,18 @@ void fleet_hub::refresh_now() {
 }
 
 net::awaitable<void> fleet_hub::refresh_loop(fleet_hub* hub, std::shared_ptr<wakeable_loop> waker) {
-  int ticks = 0;
+  auto last_beat = std::chrono::steady_clock::now();
   while (waker->running()) {
     co_await waker->sleep(hub->interval_);
     if (!waker->running()) {
       break;
     }
     auto now = hub->clk_.now();
-    // The heartbeat about every 10 s, however often refresh_soon() asks for a refresh in between.
-    bool beat = (++ticks % 10) == 0;
+    // The replica's heartbeat every 10 s, however often refresh_soon() asks for a refresh in between.
+    bool beat = std::chrono::steady_clock::now() - last_beat >= std::chrono::seconds(10);
+    if (beat) {
+      last_beat = std::chrono::steady_clock::now();
+    }
     auto replica = hub->replica_id_;
     auto unit = [beat, replica, now](sql::Connection& conn) {
       auto rows = load_nodes(conn);
