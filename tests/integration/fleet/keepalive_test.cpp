@@ -93,6 +93,7 @@ TEST_CASE("an idle session outlives its silence limit; an agent that goes silent
   // Woken up, the agent finds its session gone and dials again.
   REQUIRE(::kill(agent.pid(), SIGCONT) == 0);
   CHECK_MESSAGE(wait_until([&] { return status() == "online" && !session_started().empty(); }, 30s), agent.log());
-  CHECK_MESSAGE(count_of(agent.log(), "channel: connected") == 2, agent.log());
+  // The controller records the session when the hello arrives, a moment before the agent logs its welcome.
+  CHECK_MESSAGE(wait_until([&] { return count_of(agent.log(), "channel: connected") == 2; }, 10s), agent.log());
   agent.terminate();
 }
