@@ -3,21 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include "tests/support/env_of.hpp"
 
 using namespace derpmgr;
 using namespace std::chrono_literals;
 
 namespace {
 
-env_lookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) {
-      return std::nullopt;
-    }
-    return it->second;
-  };
-}
+using test::env_of;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 
 #include "controller/app/controller_config.hpp"
 #include "shared/tls/random.hpp"
+#include "tests/support/env_of.hpp"
 
 using namespace derpmgr;
 
@@ -21,15 +22,7 @@ struct temp_toml {
   ~temp_toml() { std::filesystem::remove(path); }
 };
 
-env_lookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) {
-      return std::nullopt;
-    }
-    return it->second;
-  };
-}
+using test::env_of;
 
 const std::vector<config_key> schema = {
     {"http", "listen", config_type::string, std::string{":8443"}},
